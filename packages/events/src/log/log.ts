@@ -1,0 +1,343 @@
+import { type AppendInput, type Envelope, isoTimestamp } from "../envelope.ts";
+import { encodeEnvelope } from "./encode.ts";
+import { InvalidEvent, LogClosed, LogFailed } from "../errors.ts";
+import type { EventCatalogue } from "../catalogue/catalogue.ts";
+import { systemClock, type Clock } from "../services/clock.ts";
+import { cryptoRandom } from "../services/crypto-random.ts";
+import { randomId, type Random } from "../services/random.ts";
+import { nodeStorage } from "../storage/node.ts";
+import { joinPath, type AppendFile, type Storage, type StorageLock } from "../storage/storage.ts";
+import { parseLine, readLines, type RawLine } from "./reader.ts";
+import { INDEX_EVERY, logDir, segmentName, type Segment } from "./segments.ts";
+import { scanLog, type TornTail } from "./verify.ts";
+
+/** When an append counts as durable. */
+export type FsyncPolicy = "always" | "batch" | "none";
+
+export interface LogOptions {
+  /** The workspace id every envelope carries. */
+  readonly workspace: string;
+  /** The definitions appends are validated against. */
+  readonly catalogue: EventCatalogue;
+  /** `always`: one fsync per append call; `batch`: group commit; `none`: written, not synced. */
+  readonly fsync?: FsyncPolicy;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly storage?: Storage;
+  /** Roll to a new segment once the active one reaches this many bytes (default 64 MiB). */
+  readonly segmentBytes?: number;
+  /** Who holds the writer lock, shown to a second writer. */
+  readonly owner?: string;
+  /** Committed envelopes kept in memory for live tails (default 8,192). */
+  readonly recentCapacity?: number;
+}
+
+/** What opening found and repaired. */
+export interface Recovery {
+  readonly truncated: TornTail | undefined;
+}
+
+interface PendingGroup {
+  readonly envelopes: Envelope[];
+  readonly bytes: string;
+  resolve(envelopes: Envelope[]): void;
+  reject(error: unknown): void;
+}
+
+type CommitListener = (envelopes: readonly Envelope[]) => void;
+
+/**
+ * A workspace's append-only, hash-chained JSONL log with a single writer. `append` resolves once
+ * its events are durable under the fsync policy; readers only ever see committed events.
+ */
+export class EventLog {
+  private readonly storage: Storage;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly policy: FsyncPolicy;
+  private readonly segmentBytes: number;
+  private readonly dir: string;
+  private segments: Segment[];
+  private active: AppendFile | undefined;
+  private assignedHead: number;
+  private committed: number;
+  private lastHash: string;
+  private committedHash: string;
+  private queue: PendingGroup[] = [];
+  private flushing = false;
+  private failure: LogFailed | undefined;
+  private closed = false;
+  private readonly listeners = new Set<CommitListener>();
+  private readonly recent: Envelope[] = [];
+  private readonly recentCapacity: number;
+  private wakeTails: Array<() => void> = [];
+
+  private constructor(
+    readonly workspace: string,
+    readonly catalogue: EventCatalogue,
+    readonly recovery: Recovery,
+    private readonly lock: StorageLock,
+    options: LogOptions,
+    dir: string,
+    scanned: { segments: Segment[]; head: number; lastHash: string },
+  ) {
+    this.storage = options.storage ?? nodeStorage();
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? cryptoRandom();
+    this.policy = options.fsync ?? "batch";
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.recentCapacity = options.recentCapacity ?? 8192;
+    this.dir = dir;
+    this.segments = scanned.segments;
+    this.assignedHead = scanned.head;
+    this.committed = scanned.head;
+    this.lastHash = scanned.lastHash;
+    this.committedHash = scanned.lastHash;
+    const last = this.segments.at(-1);
+    if (last) this.active = this.storage.openAppend(last.path);
+  }
+
+  /**
+   * Opens (creating if needed) the log of the workspace folder `workspaceDir`: takes the writer
+   * lock, verifies the whole chain, and truncates a torn final line.
+   */
+  static async open(workspaceDir: string, options: LogOptions): Promise<EventLog> {
+    const storage = options.storage ?? nodeStorage();
+    const dir = logDir(workspaceDir);
+    storage.ensureDir(dir);
+    const lock = storage.acquireLock(joinPath(dir, "writer.lock"), options.owner ?? `atelier pid ${process.pid}`);
+    try {
+      const scanned = scanLog(storage, dir, options.workspace);
+      if (scanned.torn) {
+        const file = storage.openAppend(scanned.torn.file);
+        try {
+          await file.truncate(scanned.torn.offset);
+        } finally {
+          file.close();
+        }
+      }
+      return new EventLog(options.workspace, options.catalogue, { truncated: scanned.torn }, lock, { ...options, storage }, dir, scanned);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** The last committed seq (0 for an empty log). */
+  head(): number {
+    return this.committed;
+  }
+
+  /** The hash of the last committed event. */
+  headHash(): string {
+    return this.committedHash;
+  }
+
+  /**
+   * Validates, sequences and writes `inputs`, resolving with their envelopes once durable.
+   * Nothing is written when any input is invalid.
+   */
+  append(inputs: readonly AppendInput[]): Promise<Envelope[]> {
+    if (this.closed) return Promise.reject(new LogClosed());
+    if (this.failure) return Promise.reject(this.failure);
+    let prepared: { envelopes: Envelope[]; bytes: string };
+    try {
+      prepared = this.prepare(inputs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (prepared.envelopes.length === 0) return Promise.resolve([]);
+    return new Promise<Envelope[]>((resolve, reject) => {
+      this.queue.push({ ...prepared, resolve, reject });
+      if (this.policy === "none") this.flushNow();
+      else if (!this.flushing) {
+        this.flushing = true;
+        // Let appends made in the same tick join this group.
+        queueMicrotask(() => void this.flushLoop());
+      }
+    });
+  }
+
+  private prepare(inputs: readonly AppendInput[]): { envelopes: Envelope[]; bytes: string } {
+    const validated = inputs.map((input) => {
+      if (typeof input !== "object" || input === null) throw new InvalidEvent("event", "", "expected an object");
+      if (typeof input.type !== "string" || input.type === "") throw new InvalidEvent("event", "type", "expected a non-empty string");
+      if (typeof input.entity !== "string" || input.entity === "") throw new InvalidEvent(input.type, "entity", "expected a non-empty string");
+      const payload = this.catalogue.validate(input.type, input.payload);
+      return { input, payload, version: this.catalogue.definition(input.type).version };
+    });
+    const ts = isoTimestamp(this.clock.now());
+    let seq = this.assignedHead;
+    let hash = this.lastHash;
+    let bytes = "";
+    const envelopes = validated.map(({ input, payload, version }) => {
+      const { line, envelope } = encodeEnvelope(
+        {
+          seq: ++seq,
+          ts,
+          ws: this.workspace,
+          id: randomId(this.random, "ev_"),
+          entity: input.entity,
+          type: input.type,
+          ...(version > 1 ? { v: version } : {}),
+          ...(input.agent !== undefined ? { agent: input.agent } : {}),
+          payload,
+          ...(input.from !== undefined ? { from: input.from } : {}),
+          ...(input.to !== undefined ? { to: input.to } : {}),
+        },
+        hash,
+      );
+      hash = envelope.hash;
+      bytes += `${line}\n`;
+      return envelope;
+    });
+    this.assignedHead = seq;
+    this.lastHash = hash;
+    return { envelopes, bytes };
+  }
+
+  /** `none`: write at once, no sync. */
+  private flushNow(): void {
+    const groups = this.queue.splice(0);
+    try {
+      this.write(groups);
+      this.commit(groups);
+    } catch (error) {
+      this.fail(error, groups);
+    }
+  }
+
+  /** `batch` and `always`: write what is queued, sync, resolve; repeat while appends arrive. */
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) {
+      const groups = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
+      try {
+        const rolled = this.write(groups);
+        await this.active!.sync();
+        if (rolled) await this.storage.syncDir(this.dir);
+        this.commit(groups);
+      } catch (error) {
+        this.fail(error, groups);
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Writes groups to the active segment, rolling first when it is full. Returns whether it rolled. */
+  private write(groups: PendingGroup[]): boolean {
+    let rolled = false;
+    const last = this.segments.at(-1);
+    if (!last || !this.active || (last.bytes >= this.segmentBytes && last.lastSeq >= last.firstSeq)) {
+      this.active?.close();
+      const firstSeq = groups[0]!.envelopes[0]!.seq;
+      const name = segmentName(firstSeq);
+      const path = joinPath(this.dir, name);
+      this.active = this.storage.openAppend(path, { create: true });
+      this.segments.push({ name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] });
+      rolled = true;
+    }
+    this.active.append(Buffer.from(groups.map((g) => g.bytes).join("")));
+    return rolled;
+  }
+
+  private commit(groups: PendingGroup[]): void {
+    const segment = this.segments.at(-1)!;
+    for (const group of groups) {
+      const first = group.envelopes[0]!.seq;
+      const lastIndexed = segment.index.at(-1)?.[0];
+      if (lastIndexed === undefined || first - lastIndexed >= INDEX_EVERY) segment.index.push([first, segment.bytes]);
+      segment.bytes += Buffer.byteLength(group.bytes);
+      segment.lastSeq = group.envelopes.at(-1)!.seq;
+      this.committed = segment.lastSeq;
+      this.committedHash = group.envelopes.at(-1)!.hash;
+      for (const envelope of group.envelopes) this.remember(envelope);
+    }
+    for (const group of groups) group.resolve(group.envelopes);
+    for (const group of groups) for (const listener of this.listeners) listener(group.envelopes);
+    const wake = this.wakeTails;
+    this.wakeTails = [];
+    for (const w of wake) w();
+  }
+
+  private remember(envelope: Envelope): void {
+    this.recent.push(envelope);
+    if (this.recent.length > this.recentCapacity * 2) this.recent.splice(0, this.recent.length - this.recentCapacity);
+  }
+
+  private fail(error: unknown, groups: PendingGroup[]): void {
+    this.failure = new LogFailed(error instanceof Error ? error.message : String(error), error);
+    for (const group of [...groups, ...this.queue.splice(0)]) group.reject(this.failure);
+    const wake = this.wakeTails;
+    this.wakeTails = [];
+    for (const w of wake) w();
+  }
+
+  /**
+   * Calls `listener` synchronously with each committed group, in seq order, after its appender
+   * has been resolved. Returns a function that unsubscribes.
+   */
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Committed stored lines with seq in [from, to]. */
+  *readRaw(options: { from?: number; to?: number } = {}): Generator<RawLine> {
+    yield* readLines(this.storage, this.segments, options.from ?? 1, Math.min(options.to ?? this.committed, this.committed));
+  }
+
+  /** Committed envelopes with seq in [from, to], with payloads lifted to their current version. */
+  *read(options: { from?: number; to?: number } = {}): Generator<Envelope> {
+    for (const { line } of this.readRaw(options)) yield this.upcast(parseLine(line));
+  }
+
+  private upcast(envelope: Envelope): Envelope {
+    if (envelope.v === undefined || !this.catalogue.has(envelope.type)) return envelope;
+    const current = this.catalogue.definition(envelope.type).version;
+    if (envelope.v >= current) return envelope;
+    return { ...envelope, v: current, payload: this.catalogue.upcast(envelope.type, envelope.v, envelope.payload) };
+  }
+
+  /**
+   * Every committed envelope from `from` on, then each new one as it commits, until the log
+   * closes or the consumer stops. Resuming is just calling it again with the next seq.
+   */
+  async *tail(options: { from?: number } = {}): AsyncGenerator<Envelope> {
+    let next = options.from ?? 1;
+    while (!this.closed && !this.failure) {
+      if (next <= this.committed) {
+        const oldest = this.recent[0]?.seq ?? Number.POSITIVE_INFINITY;
+        if (next >= oldest) {
+          const batch = this.recent.slice(next - oldest, this.committed - oldest + 1);
+          for (const envelope of batch) {
+            yield this.upcast(envelope);
+            next = envelope.seq + 1;
+          }
+        } else {
+          for (const envelope of this.read({ from: next, to: Math.min(this.committed, oldest - 1) })) {
+            yield envelope;
+            next = envelope.seq + 1;
+          }
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => this.wakeTails.push(resolve));
+    }
+  }
+
+  /** Waits for queued appends, then releases the writer lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.flushing) await new Promise((r) => setImmediate(r));
+    this.closed = true;
+    this.active?.close();
+    this.active = undefined;
+    this.lock.release();
+    const wake = this.wakeTails;
+    this.wakeTails = [];
+    for (const w of wake) w();
+  }
+}
+
+/** Opens a workspace's log; see EventLog.open. */
+export const openLog = (workspaceDir: string, options: LogOptions): Promise<EventLog> => EventLog.open(workspaceDir, options);

@@ -1,0 +1,3 @@
+export * from "./clock.ts";
+export * from "./random.ts";
+export * from "./crypto-random.ts";
