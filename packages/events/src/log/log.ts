@@ -292,10 +292,11 @@ export class EventLog {
   }
 
   private upcast(envelope: Envelope): Envelope {
-    if (envelope.v === undefined || !this.catalogue.has(envelope.type)) return envelope;
+    if (!this.catalogue.has(envelope.type)) return envelope;
     const current = this.catalogue.definition(envelope.type).version;
-    if (envelope.v >= current) return envelope;
-    return { ...envelope, v: current, payload: this.catalogue.upcast(envelope.type, envelope.v, envelope.payload) };
+    const stored = envelope.v ?? 1; // version 1 is written without `v`
+    if (stored >= current) return envelope;
+    return { ...envelope, v: current, payload: this.catalogue.upcast(envelope.type, stored, envelope.payload) };
   }
 
   /**

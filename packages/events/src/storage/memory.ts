@@ -48,6 +48,8 @@ export class MemoryStorage implements Storage {
   capacityBytes = Number.POSITIVE_INFINITY;
   /** Count of injected failures that fired, for coverage reports. */
   faultsFired = 0;
+  /** Count of successful file syncs, so tests can see group commit at work. */
+  fileSyncs = 0;
 
   injectFault(fault: StorageFault): void {
     this.faults.push({ ...fault, remaining: fault.afterOps, fired: false });
@@ -137,9 +139,13 @@ export class MemoryStorage implements Storage {
         f.data = concat(f.data, data);
       },
       async sync() {
+        live();
+        // A real fsync takes time: a crash can land between the write and its sync.
+        await Promise.resolve();
         const f = live();
         store.check("sync", path);
         f.durable = f.data.slice();
+        store.fileSyncs++;
       },
       async truncate(size) {
         const f = live();
