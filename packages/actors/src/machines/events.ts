@@ -37,7 +37,9 @@ export const atelierCatalogue = makeCatalogue(...atelierEvents);
 /** `{ type, payload }` for any actor event, discriminated by `type`. */
 export type AtelierEvent = EventUnion<typeof atelierEvents>;
 export type AtelierEventType = AtelierEvent["type"];
-export type PayloadFor<T extends AtelierEventType> = Extract<AtelierEvent, { type: T }>["payload"];
+/** The event (or union of events) of the given type(s). */
+export type Ev<T extends AtelierEventType> = Extract<AtelierEvent, { type: T }>;
+export type PayloadFor<T extends AtelierEventType> = Ev<T>["payload"];
 
 /**
  * Envelope `entity` of each actor. One workspace and one task queue and shared context per log;

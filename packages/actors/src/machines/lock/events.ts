@@ -18,8 +18,8 @@ export const lockAcquired = defineEvent("lock.acquired", {
   doc: "The agent holds the file lock in `mode` with a new fencing token until expiresAt.",
 });
 export const lockQueued = defineEvent("lock.queued", {
-  payload: Schema.Struct({ at: Millis, path: Id, agent: Id, mode: LockMode }),
-  doc: "The request cannot be granted now; the agent waits in FIFO order.",
+  payload: Schema.Struct({ at: Millis, path: Id, agent: Id, mode: LockMode, leaseMs: Positive }),
+  doc: "The request cannot be granted now; the agent waits in FIFO order for a lease of leaseMs.",
 });
 export const lockRenewed = defineEvent("lock.renewed", {
   payload: Schema.Struct({ at: Millis, path: Id, agent: Id, token: Positive, expiresAt: Millis }),
