@@ -1,0 +1,69 @@
+import type { Envelope } from "@atelier/events";
+import type { Db } from "../db/open.ts";
+import type { Registry } from "../projectors/registry.ts";
+import { CHECKPOINT_SQL, readCheckpoint } from "./checkpoint.ts";
+import { StatementCache } from "./statements.ts";
+
+export class ProjectionGap extends Error {
+  constructor(readonly expected: number, readonly got: number) {
+    super(`projection expected seq ${expected} next, got ${got}`);
+  }
+}
+
+/**
+ * Applies events to one database: each batch's rows and the checkpoint move in one transaction,
+ * so after any crash the tables hold exactly the events up to the stored checkpoint.
+ */
+export class Applier {
+  readonly statements: StatementCache;
+  private applied: number;
+
+  constructor(private readonly db: Db, private readonly registry: Registry) {
+    this.statements = new StatementCache(db);
+    const checkpoint = readCheckpoint(db);
+    if (checkpoint === undefined) this.statements.get(CHECKPOINT_SQL).run(0, "", registry.version);
+    this.applied = checkpoint?.seq ?? 0;
+  }
+
+  /** The last applied seq. */
+  get seq(): number {
+    return this.applied;
+  }
+
+  /**
+   * Applies `events` (seq-ordered) in one transaction. Events at or below the checkpoint are
+   * skipped; a gap, or a projector that throws, rolls the whole batch back.
+   */
+  apply(events: readonly Envelope[]): void {
+    let last: Envelope | undefined;
+    let next = this.applied;
+    this.db.transaction(() => {
+      for (const event of events) {
+        if (event.seq <= next) continue;
+        if (event.seq !== next + 1) throw new ProjectionGap(next + 1, event.seq);
+        for (const statement of this.registry.project(event)) this.statements.run(statement);
+        next = event.seq;
+        last = event;
+      }
+      if (last !== undefined) this.statements.get(CHECKPOINT_SQL).run(last.seq, last.hash, this.registry.version);
+    })();
+    this.applied = next;
+  }
+
+  /** Applies `source` in transactions of `batch` events, calling `progress` after each commit. */
+  applyAll(source: Iterable<Envelope>, batch: number, progress?: (seq: number) => void): void {
+    let pending: Envelope[] = [];
+    for (const event of source) {
+      pending.push(event);
+      if (pending.length >= batch) {
+        this.apply(pending);
+        pending = [];
+        progress?.(this.applied);
+      }
+    }
+    if (pending.length > 0) {
+      this.apply(pending);
+      progress?.(this.applied);
+    }
+  }
+}

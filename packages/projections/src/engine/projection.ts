@@ -1,0 +1,145 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type Database from "better-sqlite3";
+import type { Envelope } from "@atelier/events";
+import { type Db, openDb } from "../db/open.ts";
+import type { Registry } from "../projectors/registry.ts";
+import type { Progress } from "../rebuild/build.ts";
+import { projectionPath } from "../rebuild/files.ts";
+import { rebuildProjection } from "../rebuild/rebuild.ts";
+import { migrate, type Migration, MIGRATIONS } from "../schema/migrations.ts";
+import type { LiveLogSource, LogSource } from "../source/log-source.ts";
+import { Applier } from "./applier.ts";
+import { type Checkpoint, readCheckpoint } from "./checkpoint.ts";
+
+export interface ProjectionOptions {
+  readonly registry: Registry;
+  /** Events per catch-up or rebuild transaction (default 10,000). */
+  readonly batch?: number;
+  /** Reports rebuild and catch-up progress. */
+  readonly progress?: Progress;
+  /** Called when applying live events fails; the projection stays at its checkpoint and retries on the next commit. */
+  readonly onError?: (error: unknown) => void;
+  readonly migrations?: readonly Migration[];
+}
+
+/** Why opening rebuilt the file, if it did. */
+export type RebuildReason = "schema" | "projectors" | "ahead-of-log" | "diverged-from-log";
+
+const hashAt = (log: LogSource, seq: number): string | undefined => {
+  for (const event of log.read({ from: seq, to: seq })) return event.hash;
+  return undefined;
+};
+
+/** Whether the file's rows cannot be caught up from the log and must be replayed. */
+const staleness = (checkpoint: Checkpoint | undefined, log: LogSource, registry: Registry): RebuildReason | undefined => {
+  if (checkpoint === undefined) return undefined;
+  if (checkpoint.projectors !== registry.version) return "projectors";
+  if (checkpoint.seq > log.head()) return "ahead-of-log";
+  if (checkpoint.seq > 0 && hashAt(log, checkpoint.seq) !== checkpoint.hash) return "diverged-from-log";
+  return undefined;
+};
+
+/**
+ * A workspace's read models: a SQLite file kept equal to a fold of the log. It is caught up on
+ * open and then follows the log's commits; it never holds an event the log has not committed.
+ */
+export class Projection {
+  private readonly applier: Applier;
+  private readonly listeners = new Set<(seq: number) => void>();
+  private readonly unsubscribe: () => void;
+  private failure: unknown;
+
+  constructor(
+    readonly db: Db,
+    private readonly log: LiveLogSource,
+    private readonly options: ProjectionOptions,
+    /** Set when opening had to rebuild the file. */
+    readonly rebuilt: RebuildReason | undefined,
+  ) {
+    this.applier = new Applier(db, options.registry);
+    this.catchUp();
+    this.unsubscribe = log.onCommit((events) => this.receive(events));
+  }
+
+  /** The last applied seq. */
+  get seq(): number {
+    return this.applier.seq;
+  }
+
+  /** The last error applying live events, cleared once a later apply succeeds. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  /** A cached prepared statement, for queries. */
+  statement(sql: string): Database.Statement {
+    return this.applier.statements.get(sql);
+  }
+
+  /** Calls `listener` with the new checkpoint after each committed apply. */
+  onApplied(listener: (seq: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Applies every committed event past the checkpoint. */
+  catchUp(): void {
+    const head = this.log.head();
+    if (head <= this.applier.seq) return;
+    const total = head;
+    this.applier.applyAll(this.log.read({ from: this.applier.seq + 1, to: head }), this.options.batch ?? 10_000, (seq) =>
+      this.options.progress?.(seq, total),
+    );
+    this.notify();
+  }
+
+  private receive(events: readonly Envelope[]): void {
+    try {
+      if ((events[0]?.seq ?? 0) > this.applier.seq + 1) this.catchUp();
+      else {
+        this.applier.apply(events);
+        this.notify();
+      }
+      this.failure = undefined;
+    } catch (error) {
+      this.failure = error;
+      this.options.onError?.(error);
+    }
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener(this.applier.seq);
+  }
+
+  /** Stops following and closes the file (WAL folded in). */
+  close(): void {
+    this.unsubscribe();
+    if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Opens (creating or migrating) the projection of a workspace folder or `.db` path, rebuilds it
+ * when its schema, its projector version or its position in the log says so, catches up, and
+ * follows `log`.
+ */
+export const openProjection = async (target: string, log: LiveLogSource, options: ProjectionOptions): Promise<Projection> => {
+  const path = projectionPath(target);
+  mkdirSync(dirname(path), { recursive: true });
+  let db = openDb(path, "live");
+  let reason: RebuildReason | undefined;
+  try {
+    const migrated = migrate(db, options.migrations ?? MIGRATIONS);
+    reason = migrated.replay ? "schema" : staleness(readCheckpoint(db), log, options.registry);
+    if (reason !== undefined) {
+      db.close();
+      rebuildProjection(path, log, options);
+      db = openDb(path, "live");
+    }
+    return new Projection(db, log, options, reason);
+  } catch (error) {
+    if (db.open) db.close();
+    throw error;
+  }
+};

@@ -1,0 +1,21 @@
+import { atelierCatalogue } from "@atelier/actors/machines";
+import { agentProjectors } from "./agents.ts";
+import { contextProjectors } from "./context.ts";
+import { lockProjectors } from "./locks.ts";
+import { promptProjectors } from "./prompts.ts";
+import { defineProjectors } from "./registry.ts";
+import { taskProjectors } from "./tasks.ts";
+import { workspaceProjectors } from "./workspace.ts";
+
+/**
+ * The projectors of every actor event. The version names their combined logic: bump it whenever
+ * any projector's output changes, and every projection rebuilds itself on its next open.
+ */
+export const atelierProjectors = defineProjectors(atelierCatalogue, "atelier@1", {
+  ...workspaceProjectors,
+  ...agentProjectors,
+  ...lockProjectors,
+  ...promptProjectors,
+  ...taskProjectors,
+  ...contextProjectors,
+});

@@ -1,0 +1,21 @@
+import { buildAside, type BuildOptions } from "./build.ts";
+import { projectionPath, swapIn } from "./files.ts";
+import type { LogSource } from "../source/log-source.ts";
+
+export interface RebuildResult {
+  /** The last seq the new projection holds. */
+  readonly seq: number;
+  readonly path: string;
+}
+
+/**
+ * Rebuilds the projection of `target` (a workspace folder or a `.db` path) from the log into a
+ * fresh file beside it, then swaps it in with an atomic rename. Nothing may hold the old file open.
+ */
+export const rebuildProjection = (target: string, source: LogSource, options: BuildOptions): RebuildResult => {
+  const path = projectionPath(target);
+  const aside = `${path}.rebuild`;
+  const seq = buildAside(aside, source, options);
+  swapIn(aside, path);
+  return { seq, path };
+};
