@@ -123,24 +123,41 @@ export interface ReplayableEnvelope {
 }
 
 /**
- * Folds logged events through the machines with effects off. Starting from `from` (a snapshot or
- * nothing), the result equals the live runtime's state at the last seq (invariant I15).
+ * Folds logged events into `actors` (live snapshots by entity) with effects off, returning the
+ * last seq seen. The runtime recovers with it; `replay` wraps it for plain states.
  */
-export const replay = (envelopes: Iterable<ReplayableEnvelope>, from: WorldState = emptyWorld()): WorldState => {
-  const live = new Map<string, ActorSnapshot>();
-  const actors: Record<string, PlainActor> = { ...from.actors };
-  let seq = from.seq;
+export const foldInto = (actors: Map<string, ActorSnapshot>, envelopes: Iterable<ReplayableEnvelope>, afterSeq = 0): number => {
+  let seq = afterSeq;
   for (const env of envelopes) {
     if (env.seq <= seq) continue;
     seq = env.seq;
     if (!machineFor(env.entity)) continue;
-    const prev = live.get(env.entity) ?? (actors[env.entity] ? fromPlain(env.entity, actors[env.entity]!) : undefined);
-    const s = step(env.entity, prev, { type: env.type, payload: env.payload } as AtelierEvent);
+    const s = step(env.entity, actors.get(env.entity), { type: env.type, payload: env.payload } as AtelierEvent);
     // A logged event was accepted when it was written; refusing it now means the log and the
     // machines disagree (a bug or a version skew), which must not pass silently.
     if (!s.accepted) throw new ReplayDiverged(env.seq, env.entity, env.type, s.from);
-    live.set(env.entity, s.after);
+    actors.set(env.entity, s.after);
   }
-  for (const [entity, snap] of live) actors[entity] = toPlain(snap);
-  return { seq, actors };
+  return seq;
+};
+
+/** Live snapshots of a plain world. */
+export const snapshotsOf = (world: WorldState): Map<string, ActorSnapshot> =>
+  new Map(Object.entries(world.actors).map(([entity, plain]) => [entity, fromPlain(entity, plain)]));
+
+/** Plain world of live snapshots, entities sorted so equal worlds serialise to equal bytes. */
+export const worldOf = (seq: number, actors: ReadonlyMap<string, ActorSnapshot>): WorldState => ({
+  seq,
+  actors: Object.fromEntries([...actors.keys()].sort().map((entity) => [entity, toPlain(actors.get(entity)!)])),
+});
+
+/**
+ * Folds logged events through the machines with effects off, from `from` (a snapshot) or from
+ * nothing. The result equals the live runtime's state at the last seq (invariant I15); the web
+ * viewer uses it to replay a timeline in the browser.
+ */
+export const replay = (envelopes: Iterable<ReplayableEnvelope>, from: WorldState = emptyWorld()): WorldState => {
+  const actors = snapshotsOf(from);
+  const seq = foldInto(actors, envelopes, from.seq);
+  return worldOf(seq, actors);
 };

@@ -1,0 +1,218 @@
+import { openLog, type Clock, type Envelope, type EventLog, type FsyncPolicy, type Random, type Storage, type Timer } from "@atelier/events";
+import { atelierCatalogue, foldInto, snapshotsOf, timersOf, worldOf, type ActorSnapshot, type TimerSpec } from "../machines/index.ts";
+import { CommandRejected } from "./errors.ts";
+import { drain, reactor } from "./reactions.ts";
+import { loadSnapshot, writeSnapshot } from "./snapshots.ts";
+import { Tx, type PostEffect } from "./tx.ts";
+
+export interface EngineOptions {
+  readonly workspace: string;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly random?: Random | undefined;
+  readonly fsync: FsyncPolicy;
+  /** Write a snapshot after this many committed events (default 1,000). */
+  readonly snapshotEvery: number;
+  /** Minimum spacing of idle-timer touches caused by activity (ms). */
+  readonly touchGranularityMs: number;
+}
+
+/** What one committed transaction did, in seq order: its envelopes and its post-commit effects. */
+export interface Committed {
+  readonly envelopes: readonly Envelope[];
+  readonly effects: readonly PostEffect[];
+}
+
+/** How the engine came up: from which snapshot, and how many logged events it replayed after it. */
+export interface RecoveryReport {
+  readonly snapshotSeq: number;
+  readonly replayed: number;
+  readonly head: number;
+}
+
+/**
+ * The write path of DESIGN.md: command → validate → transition → append → commit → effects.
+ * `working` runs ahead of the log so that commands issued back to back see each other (and the
+ * log can group-commit them); `committed` only ever holds durable state.
+ */
+export class Engine {
+  readonly working: Map<string, ActorSnapshot>;
+  readonly committed: Map<string, ActorSnapshot>;
+  private committedSeq: number;
+  private committedHash: string;
+  private sinceSnapshot = 0;
+  private snapshotChain: Promise<void> = Promise.resolve();
+  private readonly armed = new Map<string, Map<string, Timer>>();
+  private readonly listeners = new Set<(c: Committed) => void>();
+  private failure: Error | undefined;
+  private closed = false;
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  private constructor(
+    readonly log: EventLog,
+    readonly dir: string,
+    readonly options: EngineOptions,
+    actors: Map<string, ActorSnapshot>,
+    readonly recovery: RecoveryReport,
+  ) {
+    this.working = actors;
+    this.committed = new Map(actors);
+    this.committedSeq = log.head();
+    this.committedHash = log.headHash();
+  }
+
+  /** Opens the log, loads the newest valid snapshot, replays the tail with effects off, re-arms timers. */
+  static async open(dir: string, options: EngineOptions): Promise<Engine> {
+    const log = await openLog(dir, {
+      workspace: options.workspace,
+      catalogue: atelierCatalogue,
+      fsync: options.fsync,
+      clock: options.clock,
+      storage: options.storage,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    try {
+      const snapshot = loadSnapshot(options.storage, dir, log);
+      const actors = snapshot ? snapshotsOf(snapshot.world) : new Map<string, ActorSnapshot>();
+      const from = snapshot?.world.seq ?? 0;
+      const seq = foldInto(actors, log.read({ from: from + 1 }), from);
+      const engine = new Engine(log, dir, options, actors, { snapshotSeq: from, replayed: seq - from, head: log.head() });
+      for (const entity of actors.keys()) engine.rearm(entity);
+      return engine;
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+  }
+
+  get head(): number {
+    return this.committedSeq;
+  }
+
+  get now(): number {
+    return this.options.clock.now();
+  }
+
+  /** Called after each commit, in seq order, with its envelopes and effects. */
+  onCommitted(listener: (c: Committed) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs a command. `body` applies events to a transaction (throwing CommandRejected to refuse);
+   * then dispatch is settled, everything is appended in one group, and the promise resolves with
+   * `body`'s value once durable. A refused command, or one that changes nothing, writes nothing.
+   */
+  run<T>(body: (tx: Tx) => T): Promise<{ value: T; envelopes: readonly Envelope[] }> {
+    if (this.closed || this.failure) {
+      return Promise.reject(this.failure ?? new CommandRejected("unavailable", "workspace is closed"));
+    }
+    const tx = new Tx(this.now, this.working, atelierCatalogue, reactor);
+    let value: T;
+    try {
+      value = body(tx);
+      drain(tx, this.options.touchGranularityMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (tx.inputs.length === 0) return Promise.resolve({ value, envelopes: [] });
+    for (const [entity, snap] of tx.overlay) this.working.set(entity, snap);
+    this.inflight++;
+    return this.log.append(tx.inputs).then(
+      (envelopes) => {
+        this.commit(tx, envelopes);
+        return { value, envelopes };
+      },
+      (error: unknown) => {
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      },
+    );
+  }
+
+  private commit(tx: Tx, envelopes: readonly Envelope[]): void {
+    const last = envelopes.at(-1)!;
+    this.committedSeq = last.seq;
+    this.committedHash = last.hash;
+    for (const [entity, snap] of tx.overlay) this.committed.set(entity, snap);
+    for (const entity of tx.overlay.keys()) this.rearm(entity);
+    this.sinceSnapshot += envelopes.length;
+    if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
+    const committed = { envelopes, effects: tx.effects };
+    for (const listener of this.listeners) listener(committed);
+    if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** The log failed: drop the optimistic state; the workspace must be reopened (and recovered). */
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.working.clear();
+    for (const [e, s] of this.committed) this.working.set(e, s);
+    this.disarmAll();
+    this.inflight = 0;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Resolves once no append is in flight. */
+  settled(): Promise<void> {
+    return this.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Writes a snapshot of the committed state now (serialised with any other snapshot write). */
+  snapshot(): Promise<void> {
+    const world = worldOf(this.committedSeq, this.committed);
+    const hash = this.committedHash;
+    this.sinceSnapshot = 0;
+    const write = () => writeSnapshot(this.options.storage, this.dir, { format: 1, workspace: this.options.workspace, hash, world });
+    this.snapshotChain = this.snapshotChain.then(write, write);
+    return this.snapshotChain;
+  }
+
+  /** Keeps exactly the timers the committed snapshot of `entity` asks for (same keys, same deadlines). */
+  private rearm(entity: string): void {
+    const snap = this.committed.get(entity);
+    const wanted = snap ? timersOf(entity, snap) : [];
+    const current = this.armed.get(entity) ?? new Map<string, Timer>();
+    const keys = new Set(wanted.map((t) => t.key));
+    for (const [key, timer] of current) if (!keys.has(key)) (timer.cancel(), current.delete(key));
+    for (const spec of wanted) if (!current.has(spec.key)) current.set(spec.key, this.arm(spec, current));
+    if (current.size > 0) this.armed.set(entity, current);
+    else this.armed.delete(entity);
+  }
+
+  private arm(spec: TimerSpec, bucket: Map<string, Timer>): Timer {
+    return this.options.clock.setTimer(spec.at - this.now, () => {
+      bucket.delete(spec.key);
+      if (this.closed || this.failure) return;
+      // The machine re-checks the deadline: a timer made stale by a later event writes nothing.
+      void this.run((tx) => tx.tryApply(spec.entity, spec.event(tx.now))).catch(() => undefined);
+    });
+  }
+
+  /** Deadlines currently armed, for tests and the simulator. */
+  armedTimers(): { key: string; entity: string }[] {
+    return [...this.armed].flatMap(([entity, m]) => [...m.keys()].map((key) => ({ key, entity })));
+  }
+
+  private disarmAll(): void {
+    for (const m of this.armed.values()) for (const t of m.values()) t.cancel();
+    this.armed.clear();
+  }
+
+  /** Waits for appends in flight, writes a final snapshot, and releases the log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.settled();
+    if (!this.failure && this.committedSeq > 0) await this.snapshot().catch(() => undefined);
+    this.closed = true;
+    this.disarmAll();
+    await this.log.close();
+  }
+}

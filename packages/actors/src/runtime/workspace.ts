@@ -1,0 +1,184 @@
+import { cryptoRandom, joinPath, nodeStorage, systemClock, type Clock, type EventLog, type FsyncPolicy, type Random, type Storage } from "@atelier/events";
+import { Bus } from "../bus/bus.ts";
+import { createCoordinator, type AgentCoordinator } from "../coordinator/coordinator.ts";
+import {
+  DEFAULT_WORKSPACE_CONFIG,
+  HEARTBEAT_TTL_MS,
+  entities,
+  type AgentContext,
+  type WorkspaceConfig,
+  type WorldState,
+} from "../machines/index.ts";
+import { stateString, worldOf } from "../machines/world.ts";
+import { agentCommands, contextCommands, promptCommands, taskCommands } from "./commands.ts";
+import { Engine, type RecoveryReport } from "./engine.ts";
+import { CommandRejected } from "./errors.ts";
+import { folderObjectStore, type ObjectStore } from "./hibernation.ts";
+import { lockCommands } from "./locks.ts";
+import { RunnerRegistry } from "./runners.ts";
+import { encodeSnapshot, decodeSnapshot } from "./snapshots.ts";
+import type { Tx } from "./tx.ts";
+
+export interface WorkspaceOptions {
+  /** The workspace id every envelope carries. */
+  readonly workspace: string;
+  /** Name used when the log is empty and the workspace is created. */
+  readonly name?: string;
+  readonly config?: Partial<WorkspaceConfig>;
+  readonly storage?: Storage;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly fsync?: FsyncPolicy;
+  /** Snapshot after this many events (default 1,000) and on close. */
+  readonly snapshotEvery?: number;
+  /** Default lock lease (default 60 s). */
+  readonly leaseMs?: number;
+  /** Queued prompts per agent before enqueue is refused (default 100). */
+  readonly maxQueueDepth?: number;
+  /** A runner silent this long is disconnected (001: 30 s). */
+  readonly heartbeatTtlMs?: number;
+  /** Activity moves the idle deadline at most this often (default 1 s). */
+  readonly touchGranularityMs?: number;
+  /** Where hibernation stores snapshots (default: `<dir>/archive` on the same storage). */
+  readonly objectStore?: ObjectStore;
+}
+
+const disconnectAll = (tx: Tx) => {
+  for (const entity of [...tx.entitiesOf("agent")]) {
+    const ctx = tx.get(entity)!.context as AgentContext;
+    if (!ctx.connected) continue;
+    tx.apply(entity, { type: "agent.disconnected", payload: { at: tx.now, generation: ctx.generation, reason: "workspace_stopped" } }, ctx.agentId);
+  }
+};
+
+/**
+ * Opens (creating when empty) the workspace in folder `dir`: recovers its actors from the latest
+ * snapshot plus the log's tail, re-arms their timers, and returns the command surface.
+ */
+export async function openWorkspace(dir: string, options: WorkspaceOptions) {
+  const storage = options.storage ?? nodeStorage();
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom();
+  const touchGranularityMs = options.touchGranularityMs ?? 1000;
+  const engine = await Engine.open(dir, {
+    workspace: options.workspace,
+    storage,
+    clock,
+    random,
+    fsync: options.fsync ?? "batch",
+    snapshotEvery: options.snapshotEvery ?? 1000,
+    touchGranularityMs,
+  });
+  const objectStore = options.objectStore ?? folderObjectStore(storage, joinPath(dir, "archive"));
+  const bus = new Bus(engine, random);
+  const runners = new RunnerRegistry(engine, options.heartbeatTtlMs ?? HEARTBEAT_TTL_MS, touchGranularityMs, (agent, at) =>
+    bus.emit("heartbeat", { agent, at }),
+  );
+  runners.adoptRecovered();
+  const locks = lockCommands(engine, { leaseMs: options.leaseMs ?? 60_000, touchGranularityMs });
+  const agents = agentCommands(engine);
+  const prompts = promptCommands(engine, random, { maxQueueDepth: options.maxQueueDepth ?? 100, touchGranularityMs });
+  const tasks = taskCommands(engine, random);
+  const context = contextCommands(engine);
+
+  const wsEvent = (type: string, extra: Record<string, unknown> = {}) => (tx: Tx) =>
+    void tx.apply(entities.workspace, { type, payload: { at: tx.now, ...extra } } as never);
+  const run = (body: (tx: Tx) => void) => engine.run(body).then(() => undefined);
+  const fail = (message: string) => run((tx) => void tx.tryApply(entities.workspace, { type: "workspace.failed", payload: { at: tx.now, message } }));
+
+  /** Hibernation (004): stop runners, put the snapshot in the object store, then record it. */
+  const hibernate = async () => {
+    try {
+      await run(disconnectAll);
+      await engine.settled();
+      const world = worldOf(engine.head, engine.committed);
+      const ref = `${options.workspace}/snapshots/${world.seq}.json`;
+      await objectStore.put(ref, encodeSnapshot({ format: 1, workspace: options.workspace, hash: engine.log.headHash(), world }));
+      await run(wsEvent("workspace.hibernated", { snapshotRef: ref, seq: world.seq }));
+    } catch (error) {
+      if (!engine.failed) await fail(`hibernation failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  /** Resume: the archived snapshot must be readable and must be a prefix of this log (it wins). */
+  const resume = async () => {
+    try {
+      const ref = (engine.committed.get(entities.workspace)?.context as { snapshotRef: string | null }).snapshotRef ?? "";
+      const bytes = await objectStore.get(ref);
+      const file = bytes && decodeSnapshot(bytes);
+      if (!file || file.world.seq > engine.head) throw new Error(`archived snapshot ${ref} is missing or unreadable`);
+      await run(wsEvent("workspace.resumed", { snapshotRef: ref }));
+    } catch (error) {
+      if (!engine.failed) await fail(`resume failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const terminate = async () => {
+    await run((tx) => {
+      disconnectAll(tx);
+      prompts.cancelAll(tx);
+    });
+    await run(wsEvent("workspace.terminated"));
+  };
+  engine.onCommitted(({ effects }) => {
+    for (const fx of effects) {
+      if (fx.type === "workspace.hibernate") void hibernate();
+      if (fx.type === "workspace.resume") void resume();
+      if (fx.type === "workspace.terminate") void terminate();
+    }
+  });
+
+  if (!engine.working.has(entities.workspace)) {
+    await run((tx) => {
+      const config = { ...DEFAULT_WORKSPACE_CONFIG, ...options.config };
+      wsEvent("workspace.created", { workspaceId: options.workspace, name: options.name ?? options.workspace, config })(tx);
+      wsEvent("workspace.activated")(tx);
+    });
+  }
+
+  const workspace = {
+    id: options.workspace,
+    log: engine.log as EventLog,
+    recovery: engine.recovery as RecoveryReport,
+    /** The committed (durable) state of every actor. */
+    state: (): WorldState => worldOf(engine.head, engine.committed),
+    /** One actor's committed state and context. */
+    actor: <C = unknown>(entity: string): { state: string; context: C } | undefined => {
+      const snap = engine.committed.get(entity);
+      return snap ? { state: stateString(snap.value), context: snap.context as C } : undefined;
+    },
+    status: () => workspace.actor(entities.workspace)?.state ?? "uncreated",
+    lifecycle: {
+      touch: () => run((tx) => void tx.tryApply(entities.workspace, { type: "workspace.touched", payload: { at: tx.now, reason: "user" } })),
+      renew: () => run(wsEvent("workspace.renewed")),
+      hibernate: (by: string) => run(wsEvent("workspace.hibernate_requested", { by })),
+      resume: () => run(wsEvent("workspace.resume_requested", { reason: "user" })),
+      terminate: (by: string) => run(wsEvent("workspace.terminate_requested", { by })),
+      fail,
+      restart: (by: string) => run(wsEvent("workspace.restarted", { by })),
+    },
+    agents,
+    runners: {
+      connect: runners.connect.bind(runners),
+      connected: () => runners.connected(),
+    },
+    prompts,
+    locks,
+    tasks,
+    context,
+    bus,
+    /** Armed deadlines (entity, key), for tests and the simulator. */
+    timers: () => engine.armedTimers(),
+    /** Resolves once every accepted command is durable. */
+    settled: () => engine.settled(),
+    snapshot: () => engine.snapshot(),
+    close: async () => {
+      runners.stop();
+      await engine.close();
+    },
+    coordinator: undefined as unknown as AgentCoordinator,
+  };
+  workspace.coordinator = createCoordinator(workspace);
+  return workspace;
+}
+
+export type Workspace = Awaited<ReturnType<typeof openWorkspace>>;
+export { CommandRejected };
