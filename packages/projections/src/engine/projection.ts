@@ -3,24 +3,19 @@ import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type { Envelope } from "@atelier/events";
 import { type Db, openDb } from "../db/open.ts";
+import { atelierProjectors } from "../projectors/atelier.ts";
 import type { Registry } from "../projectors/registry.ts";
-import type { Progress } from "../rebuild/build.ts";
+import type { BuildOptions } from "../rebuild/build.ts";
 import { projectionPath } from "../rebuild/files.ts";
 import { rebuildProjection } from "../rebuild/rebuild.ts";
-import { migrate, type Migration, MIGRATIONS } from "../schema/migrations.ts";
+import { migrate, MIGRATIONS } from "../schema/migrations.ts";
 import type { LiveLogSource, LogSource } from "../source/log-source.ts";
 import { Applier } from "./applier.ts";
 import { type Checkpoint, readCheckpoint } from "./checkpoint.ts";
 
-export interface ProjectionOptions {
-  readonly registry: Registry;
-  /** Events per catch-up or rebuild transaction (default 10,000). */
-  readonly batch?: number;
-  /** Reports rebuild and catch-up progress. */
-  readonly progress?: Progress;
+export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
   /** Called when applying live events fails; the projection stays at its checkpoint and retries on the next commit. */
   readonly onError?: (error: unknown) => void;
-  readonly migrations?: readonly Migration[];
 }
 
 /** Why opening rebuilt the file, if it did. */
@@ -57,7 +52,7 @@ export class Projection {
     /** Set when opening had to rebuild the file. */
     readonly rebuilt: RebuildReason | undefined,
   ) {
-    this.applier = new Applier(db, options.registry);
+    this.applier = new Applier(db, options.registry ?? atelierProjectors);
     this.catchUp();
     this.unsubscribe = log.onCommit((events) => this.receive(events));
   }
@@ -124,14 +119,14 @@ export class Projection {
  * when its schema, its projector version or its position in the log says so, catches up, and
  * follows `log`.
  */
-export const openProjection = async (target: string, log: LiveLogSource, options: ProjectionOptions): Promise<Projection> => {
+export const openProjection = async (target: string, log: LiveLogSource, options: ProjectionOptions = {}): Promise<Projection> => {
   const path = projectionPath(target);
   mkdirSync(dirname(path), { recursive: true });
   let db = openDb(path, "live");
   let reason: RebuildReason | undefined;
   try {
     const migrated = migrate(db, options.migrations ?? MIGRATIONS);
-    reason = migrated.replay ? "schema" : staleness(readCheckpoint(db), log, options.registry);
+    reason = migrated.replay ? "schema" : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors);
     if (reason !== undefined) {
       db.close();
       rebuildProjection(path, log, options);

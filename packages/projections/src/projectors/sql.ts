@@ -9,8 +9,5 @@ export interface Stmt {
 
 export const stmt = (sql: string, ...params: SqlValue[]): Stmt => ({ sql, params });
 
-/** Milliseconds since the epoch of an envelope's ISO `ts` (deterministic: it only parses). */
-export const ms = (ts: string): number => Date.parse(ts);
-
 /** A JSON value as text, or null for undefined. */
 export const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));

@@ -1,6 +1,7 @@
 import type { Db } from "../db/open.ts";
 import { openDb } from "../db/open.ts";
 import { Applier } from "../engine/applier.ts";
+import { atelierProjectors } from "../projectors/atelier.ts";
 import type { Registry } from "../projectors/registry.ts";
 import { migrate, type Migration, MIGRATIONS } from "../schema/migrations.ts";
 import type { LogSource } from "../source/log-source.ts";
@@ -9,7 +10,8 @@ import { removeDb } from "./files.ts";
 export type Progress = (done: number, total: number) => void;
 
 export interface BuildOptions {
-  readonly registry: Registry;
+  /** The projectors (default: those of every actor event). */
+  readonly registry?: Registry;
   /** Replay up to this seq (default: the log's head). */
   readonly to?: number;
   /** Events per transaction (default 10,000). */
@@ -37,7 +39,7 @@ export const buildAside = (path: string, source: LogSource, options: BuildOption
   try {
     migrate(db, options.migrations ?? MIGRATIONS);
     const indexes = dropIndexes(db);
-    const applier = new Applier(db, options.registry);
+    const applier = new Applier(db, options.registry ?? atelierProjectors);
     const total = Math.min(options.to ?? source.head(), source.head());
     options.progress?.(0, total);
     applier.applyAll(source.read({ from: 1, to: total }), options.batch ?? 10_000, (seq) => options.progress?.(seq, total));

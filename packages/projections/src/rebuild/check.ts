@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { openDb } from "../db/open.ts";
 import { readCheckpoint } from "../engine/checkpoint.ts";
-import type { Registry } from "../projectors/registry.ts";
 import type { LogSource } from "../source/log-source.ts";
-import { buildAside, type Progress } from "./build.ts";
+import { buildAside, type BuildOptions } from "./build.ts";
 import { projectionPath, removeDb } from "./files.ts";
 import { tableDigests } from "./dump.ts";
 
@@ -15,17 +14,13 @@ export interface CheckResult {
   readonly seq: number;
 }
 
-export interface CheckOptions {
-  readonly registry: Registry;
-  readonly batch?: number;
-  readonly progress?: Progress;
-}
+export type CheckOptions = Omit<BuildOptions, "to">;
 
 /**
  * Rebuilds aside up to the live projection's checkpoint and compares the canonical dumps, table
  * by table. Read-only towards the live file: the comparison runs inside one read transaction.
  */
-export const checkProjection = (target: string, source: LogSource, options: CheckOptions): CheckResult => {
+export const checkProjection = (target: string, source: LogSource, options: CheckOptions = {}): CheckResult => {
   const path = projectionPath(target);
   if (!existsSync(path)) throw new Error(`no projection at ${path}`);
   const live = openDb(path, "readonly");

@@ -112,6 +112,7 @@ export class Workload {
     if (ws === "creating") return void this.offer(entities.workspace, { type: "workspace.activated", payload: { at: this.now } });
     if (this.fireTimers()) return;
     if (ws !== "active" && ws !== "idle") return this.dormant(ws);
+    if (ws === "idle" && chance(this.random, 0.05)) return void (this.now += 1_810_000); // nobody comes back: it hibernates
     const roll = nextInt(this.random, 0, 99);
     if (roll < 6) this.offer(entities.workspace, { type: "workspace.touched", payload: { at: this.now, reason: pick(this.random, ["prompt", "runner", "lock", "user"] as const) } });
     else if (roll < 8) this.lifecycle();

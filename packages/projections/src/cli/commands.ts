@@ -1,0 +1,78 @@
+import { existsSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { joinPath, logDir, nodeStorage, type StorageLock } from "@atelier/events";
+import { atelierCatalogue } from "@atelier/actors/machines";
+import { checkProjection } from "../rebuild/check.ts";
+import { rebuildProjection } from "../rebuild/rebuild.ts";
+import { readWorkspaceLog } from "../source/log-source.ts";
+import { type Output, progressBar } from "./progress.ts";
+
+/** Exit codes: 0 fine, 1 the projection differs from the log, 2 the command could not run. */
+export const EXIT = { ok: 0, differs: 1, failed: 2 } as const;
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const requireLog = (dir: string, out: Output): boolean => {
+  if (existsSync(logDir(dir))) return true;
+  out.write(`error: ${dir} is not a workspace folder (no log/ inside)\n`);
+  return false;
+};
+
+/** The log's writer lock, so that no server appends (or holds the projection) while the file is swapped. */
+const takeWriterLock = (dir: string, out: Output): StorageLock | undefined => {
+  try {
+    return nodeStorage().acquireLock(joinPath(logDir(dir), "writer.lock"), `atelier rebuild (pid ${process.pid})`);
+  } catch (error) {
+    out.write(`error: ${message(error)}; stop the server holding the workspace first\n`);
+    return undefined;
+  }
+};
+
+/**
+ * `atelier rebuild <workspace-dir>`: replays the log into a fresh projections.db and swaps it in.
+ * Holds the log's writer lock meanwhile, so it refuses to run while a server has the workspace open.
+ */
+export const runRebuildCommand = async (dir: string, out: Output): Promise<number> => {
+  if (!requireLog(dir, out)) return EXIT.failed;
+  const lock = takeWriterLock(dir, out);
+  if (lock === undefined) return EXIT.failed;
+  const bar = progressBar(out, "rebuild");
+  try {
+    const started = performance.now();
+    const { seq, path } = rebuildProjection(dir, readWorkspaceLog(dir, atelierCatalogue), { progress: bar.update });
+    bar.end();
+    const seconds = (performance.now() - started) / 1000;
+    out.write(`rebuilt ${path} from ${seq.toLocaleString("en")} events in ${seconds.toFixed(2)} s (${Math.round(seq / seconds).toLocaleString("en")} events/s)\n`);
+    return EXIT.ok;
+  } catch (error) {
+    bar.end();
+    out.write(`error: ${message(error)}\n`);
+    return EXIT.failed;
+  } finally {
+    lock.release();
+  }
+};
+
+/**
+ * `atelier check <workspace-dir>`: rebuilds aside up to the live projection's checkpoint and
+ * compares canonical dumps table by table. Read-only; safe while a server runs.
+ */
+export const runCheckCommand = async (dir: string, out: Output): Promise<number> => {
+  if (!requireLog(dir, out)) return EXIT.failed;
+  const bar = progressBar(out, "check");
+  try {
+    const result = checkProjection(dir, readWorkspaceLog(dir, atelierCatalogue), { progress: bar.update });
+    bar.end();
+    if (result.ok) {
+      out.write(`ok: the projection equals a rebuild from the log at seq ${result.seq}\n`);
+      return EXIT.ok;
+    }
+    out.write(`MISMATCH at seq ${result.seq}: differing tables: ${result.differingTables.join(", ")}\n`);
+    out.write("run `atelier rebuild` on the workspace to replace the projection\n");
+    return EXIT.differs;
+  } catch (error) {
+    bar.end();
+    out.write(`error: ${message(error)}\n`);
+    return EXIT.failed;
+  }
+};
