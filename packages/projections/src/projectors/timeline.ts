@@ -2,12 +2,17 @@ import type { Envelope } from "@atelier/events";
 import { type Stmt } from "./sql.ts";
 
 const AGENT_ENTITIES = ["agent:", "prompts:"];
+/** Payload fields that name the acting agent (lock and prompt events, bus senders, context writers). */
+const AGENT_FIELDS = ["agent", "sender", "updatedBy", "deletedBy"];
 
-/** The agent an event concerns: the envelope's, else the payload's `agent`, else its agent or prompt-queue entity. */
+/** The agent an event concerns: the envelope's, else the payload's, else its agent or prompt-queue entity. */
 export const agentOf = (event: Envelope): string | null => {
   if (event.agent !== undefined) return event.agent;
-  const payload = event.payload as { agent?: unknown } | null;
-  if (typeof payload?.agent === "string") return payload.agent;
+  const payload = event.payload as Record<string, unknown> | null;
+  for (const field of AGENT_FIELDS) {
+    const value = payload?.[field];
+    if (typeof value === "string") return value;
+  }
   for (const prefix of AGENT_ENTITIES) if (event.entity.startsWith(prefix)) return event.entity.slice(prefix.length);
   return null;
 };

@@ -30,8 +30,8 @@ const WORKSPACE = `SELECT id, name, status, created_at AS createdAt, last_activi
   (SELECT count(*) FROM agents WHERE runner_connected = 1) AS agentsOnline,
   (SELECT count(*) FROM prompts WHERE status IN ('queued', 'processing')) AS openPrompts,
   (SELECT count(*) FROM locks WHERE state <> 'free') AS heldLocks,
-  (SELECT seq FROM timeline ORDER BY seq DESC LIMIT 1) AS lastSeq,
-  (SELECT ts FROM timeline ORDER BY seq DESC LIMIT 1) AS lastTs
+  (SELECT max(seq) FROM timeline) AS lastSeq,
+  (SELECT ts FROM timeline WHERE seq = (SELECT max(seq) FROM timeline)) AS lastTs
 FROM workspaces LIMIT 1`;
 
 type Row = Omit<WorkspaceStatus, "config" | "lastSeq"> & WorkspaceStatus["config"] & { lastSeq: number | null };

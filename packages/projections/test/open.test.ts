@@ -1,0 +1,142 @@
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openLog } from "@atelier/events";
+import { atelierCatalogue } from "@atelier/actors/machines";
+import { atelierProjectors, checkProjection, MIGRATIONS, migrate, openDb, openProjection, type Registry } from "../src/index.ts";
+import { cleanup, openWorkloadLog, tempDir, writeWorkspace } from "./support/fixtures.ts";
+import { Workload } from "./support/workload.ts";
+
+afterEach(cleanup);
+
+const renamed = (version: string): Registry => ({ version, project: (event) => atelierProjectors.project(event) });
+
+describe("opening a projection", () => {
+  it("follows the log live: each committed append is queryable when append resolves, never before", async () => {
+    const dir = tempDir();
+    const workload = new Workload({ seed: 31 });
+    const log = await openWorkloadLog(dir, workload);
+    const projection = await openProjection(dir, log);
+    const applied: number[] = [];
+    projection.onApplied((seq) => {
+      expect(seq).toBeLessThanOrEqual(log.head());
+      applied.push(seq);
+    });
+    for (let i = 0; i < 50; i++) {
+      const events = await log.append(workload.take(3));
+      expect(projection.seq).toBe(events.at(-1)!.seq);
+    }
+    expect(applied.at(-1)).toBe(log.head());
+    projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("keeps a failed live apply at its checkpoint and catches up on the next commit", async () => {
+    const dir = tempDir();
+    const workload = new Workload({ seed: 32 });
+    const log = await openWorkloadLog(dir, workload);
+    let failNext = false;
+    const errors: unknown[] = [];
+    const registry: Registry = {
+      version: atelierProjectors.version,
+      project(event) {
+        if (failNext) {
+          failNext = false;
+          throw new Error("disk full");
+        }
+        return atelierProjectors.project(event);
+      },
+    };
+    const projection = await openProjection(dir, log, { registry, onError: (e) => errors.push(e) });
+    await log.append(workload.take(10));
+    const before = projection.seq;
+    failNext = true;
+    await log.append(workload.take(10));
+    expect(projection.seq).toBe(before);
+    expect(projection.error).toBeInstanceOf(Error);
+    await log.append(workload.take(10));
+    expect(projection.seq).toBe(log.head());
+    expect(projection.error).toBeUndefined();
+    expect(errors).toHaveLength(1);
+    projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("rebuilds when the projector version changes", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 33, 500);
+    (await openProjection(dir, log)).close();
+    const again = await openProjection(dir, log);
+    expect(again.rebuilt).toBeUndefined();
+    again.close();
+    const changed = await openProjection(dir, log, { registry: renamed("atelier@next") });
+    expect(changed.rebuilt).toBe("projectors");
+    expect(changed.seq).toBe(log.head());
+    changed.close();
+    await log.close();
+  });
+
+  it("rebuilds when a migration that needs a replay runs, and migrates by user_version", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 34, 500);
+    (await openProjection(dir, log)).close();
+    const chain = [...MIGRATIONS, { sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);", replay: true }];
+    const projection = await openProjection(dir, log, { migrations: chain });
+    expect(projection.rebuilt).toBe("schema");
+    expect(projection.db.pragma("user_version", { simple: true })).toBe(2);
+    expect(projection.db.prepare("SELECT count(*) FROM notes").pluck().get()).toBe(0);
+    projection.close();
+    const db = openDb(join(dir, "projections.db"), "live");
+    expect(migrate(db, chain)).toEqual({ from: 2, to: 2, replay: false });
+    db.close();
+    await log.close();
+  });
+
+  it("rebuilds a file newer than this build's schema", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 35, 200);
+    (await openProjection(dir, log)).close();
+    const db = openDb(join(dir, "projections.db"), "live");
+    db.pragma("user_version = 9");
+    db.close();
+    const projection = await openProjection(dir, log);
+    expect(projection.rebuilt).toBe("schema");
+    expect(projection.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    projection.close();
+    await log.close();
+  });
+
+  it("rebuilds a projection ahead of its log (the log lost its tail), never serving events the log lacks", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 36, 800);
+    (await openProjection(dir, log)).close();
+    await log.close();
+    const shorter = tempDir();
+    const short = await writeWorkspace(shorter, 36, 300);
+    await short.close();
+    cpSync(join(dir, "projections.db"), join(shorter, "projections.db"));
+    const reopened = await openLog(shorter, { workspace: "ws_test", catalogue: atelierCatalogue, fsync: "none" });
+    const projection = await openProjection(shorter, reopened);
+    expect(projection.rebuilt).toBe("ahead-of-log");
+    expect(projection.seq).toBe(reopened.head());
+    projection.close();
+    await reopened.close();
+  });
+
+  it("rebuilds when the event at its checkpoint is not the log's (a different history)", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 37, 400);
+    (await openProjection(dir, log)).close();
+    await log.close();
+    const other = tempDir();
+    const different = await writeWorkspace(other, 38, 600);
+    cpSync(join(dir, "projections.db"), join(other, "projections.db"));
+    const projection = await openProjection(other, different);
+    expect(projection.rebuilt).toBe("diverged-from-log");
+    projection.close();
+    expect(checkProjection(other, different).ok).toBe(true);
+    await different.close();
+  });
+});
