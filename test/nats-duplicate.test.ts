@@ -63,7 +63,7 @@ afterAll(async () => {
 
 it("a publish retried after a lost ack is reported duplicate, not stored twice", async () => {
   const log = await logWith("ws_dup", 1);
-  const [{ line }] = [...log.readRaw()] as [{ line: string }];
+  const { line } = [...log.readRaw()][0]!;
   const target: PublishTarget = { js: jetstream(nc), stream: "ATELIER", workspace: "ws_dup" };
   const first = await publishLine(target, 1, line, { expectLastSubjectSequence: 0 });
   // The ack above is "lost": the publisher retries the very same publish.
@@ -89,12 +89,12 @@ it("outside the duplicate window the mirror reads back instead of re-sending, an
   // A writer that still believes event 10 is the subject's last is refused (F16)...
   await log.append([{ type: "test.said", entity: "x", payload: { n: 11 } }]);
   const target: PublishTarget = { js: jetstream(nc), stream: "ATELIER", workspace: "ws_late" };
-  const [ten, , twelve] = [...log.readRaw({ from: 10, to: 12 })] as [{ line: string }, unknown, { line: string }];
-  await expect(publishLine(target, 12, twelve.line, { expectLastSubjectSequence: atTen.streamSeq })).rejects.toThrow(/wrong last sequence/);
+  const [ten, , twelve] = [...log.readRaw({ from: 10, to: 12 })].map((r) => r.line) as [string, string, string];
+  await expect(publishLine(target, 12, twelve, { expectLastSubjectSequence: atTen.streamSeq })).rejects.toThrow(/wrong last sequence/);
 
   // ...while a blind retry past the window would store a copy, which the next reconcile refuses
   // to build on: the mirror reports the divergence instead of hiding it.
-  expect((await publishLine(target, 10, ten.line)).duplicate).toBe(false);
+  expect((await publishLine(target, 10, ten)).duplicate).toBe(false);
   const mirror = startMirror(log, { connection: nc, stream: STREAM, backoff: { baseMs: 10, maxMs: 50 } });
   await expect.poll(() => mirror.status().state).toBe("diverged");
   expect(mirror.status().lastError).toMatch(/a gap or a copy/);

@@ -14,4 +14,4 @@ export {
   type SubjectHead,
 } from "./stream.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
-export { natsUrl, connectNats } from "./connect.ts";
+export { connectNats, mirroredHead, natsUrl, type NatsConnection } from "./connect.ts";

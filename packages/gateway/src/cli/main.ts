@@ -2,9 +2,10 @@ import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
 import { processOutput, UsageError, type Command, type Output } from "./command.ts";
 import { logCat, logVerify } from "./commands/log.ts";
+import { follow, mirrorStatus, restore } from "./commands/nats.ts";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [logVerify, logCat];
+export const commands: readonly Command[] = [logVerify, logCat, follow, restore, mirrorStatus];
 
 export const helpText = (): string =>
   [
