@@ -83,3 +83,10 @@ export class ArchiveRefused extends Data.TaggedError("ArchiveRefused")<{ readonl
 }
 
 export type ArchiveError = ArchiveCorrupted | ArchiveVersionUnsupported | ArchiveRefused;
+
+/** A blob's bytes no longer hash to its name. */
+export class BlobCorrupted extends Data.TaggedError("BlobCorrupted")<{ readonly sha256: string; readonly path: string }> {
+  override get message(): string {
+    return `blob ${this.sha256} at ${this.path} does not hash to its name`;
+  }
+}

@@ -3,3 +3,8 @@ export * from "./object-store.ts";
 export { localStoreDriver, type LocalStoreOptions } from "./local.ts";
 export { gcsStoreDriver, type GcsStoreOptions } from "./gcs.ts";
 export { s3StoreDriver, s3Client, type S3StoreOptions } from "./s3.ts";
+export * from "./blobs.ts";
+export * from "./layout.ts";
+export * from "./manifest.ts";
+export { writeArchive, type WriteArchiveOptions, type WrittenArchive } from "./writer.ts";
+export { copyArchive, latestArchive, listArchives, readManifest, restoreArchive, verifyArchive, type ArchiveEntry, type RestoreOptions } from "./reader.ts";

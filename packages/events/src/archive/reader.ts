@@ -1,0 +1,167 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { LogCorrupted } from "../errors.ts";
+import { logDir } from "../log/segments.ts";
+import { scanLog } from "../log/verify.ts";
+import { nodeStorage } from "../storage/node.ts";
+import { ArchiveCorrupted, ArchiveRefused, NotFound } from "./errors.ts";
+import { manifestKey, parseManifestKey, workspacePrefix, type WorkspaceLocation } from "./layout.ts";
+import { decodeManifest, type ArchiveManifest, type ArchivePart } from "./manifest.ts";
+import { fileSource, objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
+import { decodeFile, hashFile, mapLimit } from "./streams.ts";
+
+export interface ArchiveEntry {
+  readonly location: WorkspaceLocation;
+  readonly archiveId: string;
+  /** The manifest's full key. */
+  readonly key: string;
+}
+
+/** Every archive in the store (or under one workspace), oldest first per workspace. */
+export const listArchives = async (store: ObjectStoreShape, location?: WorkspaceLocation): Promise<ArchiveEntry[]> => {
+  const prefix = location === undefined ? "organizations/" : `${workspacePrefix(location)}archives/`;
+  const objects = await objectStoreClient(store).list(prefix);
+  return objects.flatMap((o) => {
+    const parsed = parseManifestKey(o.key);
+    return parsed === undefined ? [] : [{ ...parsed, key: o.key }];
+  });
+};
+
+/** The newest archive of a workspace (the greatest id), or undefined when it has none. */
+export const latestArchive = async (store: ObjectStoreShape, location: WorkspaceLocation): Promise<string | undefined> =>
+  (await listArchives(store, location)).at(-1)?.archiveId;
+
+/** Fetches and checks a manifest: format, version (a newer one is refused), shape and identity. */
+export const readManifest = async (store: ObjectStoreShape, location: WorkspaceLocation, archiveId: string): Promise<ArchiveManifest> => {
+  const key = workspacePrefix(location) + manifestKey(archiveId);
+  const manifest = decodeManifest(key, await objectStoreClient(store).get(key));
+  const { org, team, user, workspace } = manifest.workspace;
+  if (manifest.archiveId !== archiveId || org !== location.org || team !== location.team || user !== location.user || workspace !== location.workspace) {
+    throw new ArchiveCorrupted({ archive: key, part: "manifest.json", reason: "names a different workspace or archive than its key" });
+  }
+  return manifest;
+};
+
+export interface RestoreOptions {
+  readonly store: ObjectStoreShape;
+  readonly location: WorkspaceLocation;
+  /** The newest when absent. */
+  readonly archiveId?: string;
+  /** Must not exist: a restore never writes over a workspace. */
+  readonly targetDir: string;
+  readonly concurrency?: number;
+}
+
+const fsyncPath = async (path: string) => {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+/**
+ * Downloads an archive into a staging folder beside `targetDir`, checks the size and sha256 of
+ * every stored part and of every decoded file, verifies the log's hash chain with `scanLog` and
+ * that it ends at the manifest's head and hash, and only then renames the folder into place.
+ * On any failure the staging folder is removed and nothing appears at `targetDir`.
+ */
+export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveManifest> => {
+  const { store, location, targetDir } = options;
+  if (existsSync(targetDir)) throw new ArchiveRefused({ reason: `${targetDir} already exists: a restore never writes over a workspace` });
+  const archiveId = options.archiveId ?? (await latestArchive(store, location));
+  if (archiveId === undefined) throw new NotFound({ store: store.name, key: `${workspacePrefix(location)}archives/` });
+  const manifest = await readManifest(store, location, archiveId);
+  const archive = workspacePrefix(location) + manifestKey(archiveId);
+  const client = objectStoreClient(store);
+
+  await mkdir(dirname(targetDir), { recursive: true });
+  const staging = await mkdtemp(join(dirname(targetDir), `.${basename(targetDir)}.restoring-`));
+  const downloads = await mkdtemp(join(tmpdir(), "atelier-restore-"));
+  try {
+    await mapLimit(manifest.parts, options.concurrency ?? 4, async (part, index) => {
+      const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: part.key, reason });
+      const fetched = join(downloads, String(index));
+      await client.download(workspacePrefix(location) + part.key, fetched);
+      const target = join(staging, part.path);
+      await mkdir(dirname(target), { recursive: true });
+      let coded;
+      try {
+        coded = await decodeFile(fetched, target, part.encoding);
+      } catch (error) {
+        throw corrupt(`cannot be decoded (${(error as Error).message})`);
+      }
+      if (coded.stored.size !== part.size || coded.stored.sha256 !== part.sha256) throw corrupt("stored bytes do not match the manifest's sha256");
+      if (coded.content.size !== part.contentSize || coded.content.sha256 !== part.contentSha256) throw corrupt("decoded file does not match the manifest's sha256");
+      await rm(fetched);
+    });
+    verifyLog(staging, manifest, archive);
+    await Promise.all(manifest.parts.map((p) => fsyncPath(join(staging, p.path))));
+    await rename(staging, targetDir);
+    await fsyncPath(dirname(targetDir));
+    return manifest;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await rm(downloads, { recursive: true, force: true });
+  }
+};
+
+const verifyLog = (dir: string, manifest: ArchiveManifest, archive: string): void => {
+  const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: "log", reason });
+  let scan;
+  try {
+    scan = scanLog(nodeStorage(), logDir(dir));
+  } catch (error) {
+    if (error instanceof LogCorrupted) throw corrupt(error.message);
+    throw error;
+  }
+  if (scan.torn) throw corrupt(`ends in a torn line in ${scan.torn.file}`);
+  if (scan.head !== manifest.log.head || scan.lastHash !== manifest.log.lastHash) {
+    throw corrupt(`ends at seq ${scan.head}, the manifest says ${manifest.log.head}`);
+  }
+};
+
+/** Restores into a temporary folder and removes it: every hash and the log chain, checked. */
+export const verifyArchive = async (store: ObjectStoreShape, location: WorkspaceLocation, archiveId: string): Promise<ArchiveManifest> => {
+  const dir = await mkdtemp(join(tmpdir(), "atelier-verify-"));
+  try {
+    return await restoreArchive({ store, location, archiveId, targetDir: join(dir, "ws") });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+/**
+ * Copies an archive to another store (the mirror): every part, checked against the manifest on
+ * the way, then the manifest last with a create-only write, so the copy too is either complete
+ * or invisible. Parts the target already holds with the same sha256 are not sent again.
+ */
+export const copyArchive = async (from: ObjectStoreShape, to: ObjectStoreShape, location: WorkspaceLocation, archiveId: string): Promise<ArchiveManifest> => {
+  const prefix = workspacePrefix(location);
+  const manifest = await readManifest(from, location, archiveId);
+  const source = objectStoreClient(from);
+  const target = objectStoreClient(to);
+  const scratch = await mkdtemp(join(tmpdir(), "atelier-copy-"));
+  try {
+    await mapLimit(manifest.parts, 4, async (part: ArchivePart, index) => {
+      // Any doubt about what the target holds (missing, unreachable, no sha256) means send it again.
+      const held = await target.head(prefix + part.key).catch(() => undefined);
+      if (held?.sha256 === part.sha256 && held.size === part.size) return;
+      const fetched = join(scratch, String(index));
+      await source.download(prefix + part.key, fetched);
+      if ((await hashFile(fetched)).sha256 !== part.sha256) throw new ArchiveCorrupted({ archive: prefix + manifestKey(archiveId), part: part.key, reason: "source bytes do not match the manifest's sha256" });
+      await target.put(prefix + part.key, fileSource(fetched, part.sha256));
+      await rm(fetched);
+    });
+    const bytes = await source.get(prefix + manifestKey(archiveId));
+    await target.create(prefix + manifestKey(archiveId), bytes);
+    return manifest;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+};

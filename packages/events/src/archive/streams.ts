@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+
+export interface Digest {
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** A pass-through that hashes and counts what flows through it. */
+const meter = () => {
+  const hash = createHash("sha256");
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  return { stream, digest: (): Digest => ({ size, sha256: hash.digest("hex") }) };
+};
+
+export interface Coded {
+  /** The stored (possibly gzip'd) bytes. */
+  readonly stored: Digest;
+  /** The file's own bytes. */
+  readonly content: Digest;
+}
+
+export type Encoding = "gzip" | "identity";
+
+/** Copies `from` to `to`, gzip'ing it when asked, hashing both sides in the same pass. */
+export const encodeFile = async (from: string, to: string, encoding: Encoding, level: number): Promise<Coded> => {
+  const content = meter();
+  const stored = meter();
+  const middle = encoding === "gzip" ? [createGzip({ level })] : [];
+  await pipeline(createReadStream(from), content.stream, ...middle, stored.stream, createWriteStream(to));
+  return { stored: stored.digest(), content: content.digest() };
+};
+
+/** The inverse of encodeFile: gunzips when asked, hashing both sides in the same pass. */
+export const decodeFile = async (from: string, to: string, encoding: Encoding): Promise<Coded> => {
+  const content = meter();
+  const stored = meter();
+  const middle = encoding === "gzip" ? [createGunzip()] : [];
+  await pipeline(createReadStream(from), stored.stream, ...middle, content.stream, createWriteStream(to));
+  return { stored: stored.digest(), content: content.digest() };
+};
+
+export const hashFile = async (path: string): Promise<Digest> => {
+  const m = meter();
+  await pipeline(createReadStream(path), m.stream, async function* (source) {
+    for await (const _ of source);
+  });
+  return m.digest();
+};
+
+/** The first line of a file (without its newline), reading no more than it needs. */
+export const firstLine = async (path: string, limit = 1 << 20): Promise<string | undefined> => {
+  const handle = await open(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < limit) {
+      const buffer = Buffer.alloc(16 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, total);
+      if (bytesRead === 0) return undefined;
+      const chunk = buffer.subarray(0, bytesRead);
+      const end = chunk.indexOf(10);
+      if (end !== -1) return Buffer.concat([...chunks, chunk.subarray(0, end)]).toString("utf8");
+      chunks.push(chunk);
+      total += bytesRead;
+    }
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+};
+
+/**
+ * Runs `fn` over `items` with at most `limit` at a time, keeping the results in order. After a
+ * failure no new item starts, and it rethrows only once the running ones have settled, so the
+ * caller may clean up without racing them.
+ */
+export const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> => {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+};
