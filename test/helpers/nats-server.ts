@@ -95,6 +95,7 @@ export const startNatsServer = async (options: NatsServerOptions = {}): Promise<
   const port = options.port ?? (await freePort());
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "atelier-nats-"));
+  fs.mkdirSync(storeDir, { recursive: true });
   // 2.9 refuses `-sd` next to a config's store_dir, so the test runs a copy with both replaced.
   const source = fs.readFileSync(options.config ?? singleNodeConfig, "utf8");
   const configFile = path.join(storeDir, "test-nats-server.conf");
