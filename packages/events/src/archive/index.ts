@@ -8,3 +8,4 @@ export * from "./layout.ts";
 export * from "./manifest.ts";
 export { writeArchive, type WriteArchiveOptions, type WrittenArchive } from "./writer.ts";
 export { copyArchive, latestArchive, listArchives, readManifest, restoreArchive, verifyArchive, type ArchiveEntry, type RestoreOptions } from "./reader.ts";
+export * from "./hibernate.ts";

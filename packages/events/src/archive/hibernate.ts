@@ -1,0 +1,131 @@
+import { existsSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { Data } from "effect";
+import type { Clock } from "../services/clock.ts";
+import { ArchiveRefused } from "./errors.ts";
+import { workspacePrefix, type WorkspaceLocation } from "./layout.ts";
+import type { ArchiveManifest } from "./manifest.ts";
+import { objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
+import { copyArchive, latestArchive, restoreArchive } from "./reader.ts";
+import { writeArchive } from "./writer.ts";
+
+/** Another host claimed the resume of this archive first (I17): the loser must not open it. */
+export class WorkspaceClaimed extends Data.TaggedError("WorkspaceClaimed")<{ readonly archiveId: string; readonly holder: string }> {
+  override get message(): string {
+    return `archive ${this.archiveId} is already being resumed by ${this.holder}`;
+  }
+}
+
+/** Neither the primary nor the mirror gave a verified archive; nothing was opened. */
+export class ResumeFailed extends Data.TaggedError("ResumeFailed")<{ readonly primary: unknown; readonly mirror: unknown }> {
+  override get message(): string {
+    const say = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    return `resume failed: primary: ${say(this.primary)}; mirror: ${say(this.mirror)}`;
+  }
+}
+
+export type HibernateStep = "archived" | "mirrored" | "wiped";
+
+export interface HibernateOptions {
+  /** The workspace folder, closed (no writer) before this is called. */
+  readonly workspaceDir: string;
+  readonly location: WorkspaceLocation;
+  readonly primary: ObjectStoreShape;
+  readonly mirror?: ObjectStoreShape;
+  readonly clock?: Clock;
+  readonly appVersion?: string;
+  /** Called after each step completes (progress for the CLI; tests crash here). */
+  readonly onStep?: (step: HibernateStep) => void | Promise<void>;
+}
+
+export interface HibernateResult {
+  readonly archiveId: string;
+  readonly manifest: ArchiveManifest;
+  /** Why the mirror copy failed, when it did: reported, never fatal. */
+  readonly mirrorError?: unknown;
+}
+
+const fsyncDir = async (dir: string) => {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+/**
+ * Hibernation of a closed workspace folder: archive it to the primary (the manifest is read
+ * back and compared before that counts), copy it to the mirror (a failure there is retried by
+ * the store and then reported, it does not stop hibernation), then wipe the folder: renamed
+ * aside in one step, then removed. A crash at any point leaves the folder intact or a complete,
+ * verified archive in the primary.
+ */
+export const hibernateFolder = async (options: HibernateOptions): Promise<HibernateResult> => {
+  const { workspaceDir, location, primary, mirror } = options;
+  const written = await writeArchive({
+    store: primary, location, workspaceDir,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.appVersion === undefined ? {} : { appVersion: options.appVersion }),
+  });
+  await options.onStep?.("archived");
+  let mirrorError: unknown;
+  if (mirror !== undefined) {
+    mirrorError = await copyArchive(primary, mirror, location, written.archiveId).then(() => undefined, (error: unknown) => error);
+  }
+  await options.onStep?.("mirrored");
+  const aside = join(dirname(workspaceDir), `.${basename(workspaceDir)}.hibernated-${written.archiveId}`);
+  await rename(workspaceDir, aside);
+  await fsyncDir(dirname(workspaceDir));
+  await rm(aside, { recursive: true, force: true });
+  await options.onStep?.("wiped");
+  return { archiveId: written.archiveId, manifest: written.manifest, ...(mirrorError === undefined ? {} : { mirrorError }) };
+};
+
+export interface ResumeOptions {
+  /** Where the workspace folder is restored; must not exist. */
+  readonly targetDir: string;
+  readonly location: WorkspaceLocation;
+  readonly primary: ObjectStoreShape;
+  readonly mirror?: ObjectStoreShape;
+  /** Who resumes (host name), written into the claim. */
+  readonly holder: string;
+}
+
+export interface ResumeResult {
+  readonly manifest: ArchiveManifest;
+  readonly from: "primary" | "mirror";
+}
+
+/** The claim key of an archive: one create-only object per archive, so one resumer per hibernation. */
+export const claimKey = (location: WorkspaceLocation, archiveId: string): string => `${workspacePrefix(location)}claims/${archiveId}`;
+
+/**
+ * Resume of a hibernated workspace: claims the newest archive with a create-only write in the
+ * primary (a loser gets WorkspaceClaimed and opens nothing), restores it with every hash and
+ * the log's chain verified, and falls back to the mirror when the primary's copy is missing or
+ * fails verification. When both fail, nothing is at `targetDir`. The caller then opens the
+ * folder and sends the workspace its resume command.
+ */
+export const resumeFolder = async (options: ResumeOptions): Promise<ResumeResult> => {
+  const { targetDir, location, primary, mirror, holder } = options;
+  if (existsSync(targetDir)) throw new ArchiveRefused({ reason: `${targetDir} already exists: the workspace is not hibernated here` });
+  const archiveId = (await latestArchive(primary, location)) ?? (mirror && (await latestArchive(mirror, location)));
+  if (archiveId === undefined) throw new ArchiveRefused({ reason: `no archive of ${workspacePrefix(location)} in the primary or the mirror` });
+  const store = objectStoreClient(primary);
+  await store.create(claimKey(location, archiveId), new TextEncoder().encode(holder)).catch(async (error: unknown) => {
+    if ((error as { _tag?: string })._tag !== "PreconditionFailed") throw error;
+    throw new WorkspaceClaimed({ archiveId, holder: new TextDecoder().decode(await store.get(claimKey(location, archiveId))) });
+  });
+  try {
+    return { manifest: await restoreArchive({ store: primary, location, archiveId, targetDir }), from: "primary" };
+  } catch (primaryError) {
+    if (mirror === undefined || primaryError instanceof ArchiveRefused) throw primaryError;
+    try {
+      return { manifest: await restoreArchive({ store: mirror, location, archiveId, targetDir }), from: "mirror" };
+    } catch (mirrorError) {
+      throw new ResumeFailed({ primary: primaryError, mirror: mirrorError });
+    }
+  }
+};
