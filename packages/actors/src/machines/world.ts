@@ -1,4 +1,5 @@
-import { initialTransition, transition, type AnyStateMachine, type StateValue } from "xstate";
+import { initialTransition, type AnyStateMachine, type StateValue } from "xstate";
+import { pureTransition } from "./transition.ts";
 import { parseEntity, type AtelierEvent } from "./events.ts";
 import { agentMachine } from "./agent/machine.ts";
 import { sharedContextMachine } from "./context/machine.ts";
@@ -87,14 +88,15 @@ export interface Step {
 }
 
 /**
- * Feeds one event to the actor that owns `entity`. Pure: XState's `transition()`; an event the
+ * Feeds one event to the actor that owns `entity`. Pure: XState's `transition()` (see
+ * pureTransition for why the scope is cached); an event the
  * machine does not accept returns the very same snapshot, which is how refusal is detected.
  */
 export const step = (entity: string, before: ActorSnapshot | undefined, event: AtelierEvent): Step => {
   const m = machineFor(entity);
   if (!m) throw new Error(`entity ${entity} is not an actor`);
   const prev = before ?? (initialTransition(m.logic, m.input)[0] as ActorSnapshot);
-  const [next, actions] = transition(m.logic, prev as never, event as never) as [ActorSnapshot, { type: string; params?: unknown }[]];
+  const [next, actions] = pureTransition(m.logic, prev, event) as [ActorSnapshot, { type: string; params?: unknown }[]];
   const effects = actions
     .filter((a) => a.type === "xstate.emit")
     .map((a) => (a.params as { event: { type: string } }).event);

@@ -47,6 +47,7 @@ export class Engine {
   private failure: Error | undefined;
   private closed = false;
   private inflight = 0;
+  private batch: { tx: Tx; resolve: (envelopes: readonly Envelope[]) => void; reject: (error: unknown) => void }[] = [];
   private idleWaiters: Array<() => void> = [];
 
   private constructor(
@@ -120,29 +121,50 @@ export class Engine {
     if (tx.inputs.length === 0) return Promise.resolve({ value, envelopes: [] });
     for (const [entity, snap] of tx.overlay) this.working.set(entity, snap);
     this.inflight++;
-    return this.log.append(tx.inputs).then(
+    return new Promise((resolve, reject) => {
+      this.batch.push({ tx, resolve: (envelopes) => resolve({ value, envelopes }), reject });
+      if (this.batch.length === 1) queueMicrotask(() => this.flush());
+    });
+  }
+
+  /**
+   * Commands issued in the same tick go to the log as one append (one commit group): the log's
+   * per-group work, the commit bookkeeping and the timer re-arming are paid once per batch, and a
+   * lock acquired and released within a batch never arms a lease timer at all.
+   */
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    const inputs = batch.length === 1 ? batch[0]!.tx.inputs : batch.flatMap((b) => b.tx.inputs);
+    this.log.append(inputs).then(
       (envelopes) => {
-        this.commit(tx, envelopes);
-        return { value, envelopes };
+        let offset = 0;
+        const results: (readonly Envelope[])[] = [];
+        const touched = new Set<string>();
+        for (const { tx } of batch) {
+          const own = envelopes.slice(offset, (offset += tx.inputs.length));
+          results.push(own);
+          for (const [entity, snap] of tx.overlay) (this.committed.set(entity, snap), touched.add(entity));
+        }
+        const last = envelopes.at(-1)!;
+        this.committedSeq = last.seq;
+        this.committedHash = last.hash;
+        for (const entity of touched) this.rearm(entity);
+        this.sinceSnapshot += envelopes.length;
+        if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
+        batch.forEach(({ tx, resolve }, i) => {
+          const committed = { envelopes: results[i]!, effects: tx.effects };
+          for (const listener of this.listeners) listener(committed);
+          resolve(results[i]!);
+        });
+        this.inflight -= batch.length;
+        if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
       },
       (error: unknown) => {
         this.fail(error instanceof Error ? error : new Error(String(error)));
-        throw error;
+        for (const b of batch) b.reject(error);
       },
     );
-  }
-
-  private commit(tx: Tx, envelopes: readonly Envelope[]): void {
-    const last = envelopes.at(-1)!;
-    this.committedSeq = last.seq;
-    this.committedHash = last.hash;
-    for (const [entity, snap] of tx.overlay) this.committed.set(entity, snap);
-    for (const entity of tx.overlay.keys()) this.rearm(entity);
-    this.sinceSnapshot += envelopes.length;
-    if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
-    const committed = { envelopes, effects: tx.effects };
-    for (const listener of this.listeners) listener(committed);
-    if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** The log failed: drop the optimistic state; the workspace must be reopened (and recovered). */

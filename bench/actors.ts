@@ -1,0 +1,158 @@
+/**
+ * `npm run bench -- actors`: the actor runtime against the raw XState rate measured in the same
+ * run. Rows: raw `transition()` rate of the lock machine; lock acquire/release commands per second
+ * through the whole runtime (validate → transition → append with fsync "batch" → commit); bus
+ * publish→deliver latency on a durable channel; and 001's gate: 10 agents heartbeating every
+ * 250 ms, CPU share of the process (ATELIER_BENCH_SECONDS, default 60).
+ */
+import { performance } from "node:perf_hooks";
+import { nodeStorage } from "@atelier/events";
+import { openWorkspace, step, type ActorSnapshot, type AtelierEvent } from "@atelier/actors";
+import { fmtMs, fmtPct, fmtRate, removeDir, report, scratchDir, summarize, type Row } from "./raw.ts";
+
+const PAIRS = 100_000;
+const IN_FLIGHT = 2_000;
+const BUS_SAMPLES = 3_000;
+const HEARTBEAT_AGENTS = 10;
+const HEARTBEAT_EVERY_MS = 250;
+
+/** Raw XState: alternating acquire/release through `transition()` on one lock, nothing else. */
+const rawTransitions = (): number => {
+  const entity = "lock:src/raw.ts";
+  let snap: ActorSnapshot | undefined;
+  let token = 0;
+  const events = (): AtelierEvent[] => {
+    token++;
+    return [
+      { type: "lock.acquired", payload: { at: 1, path: "src/raw.ts", agent: "a", mode: "exclusive", token, expiresAt: 2 } },
+      { type: "lock.released", payload: { at: 1, path: "src/raw.ts", agent: "a", token, reason: "released" } },
+    ];
+  };
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 1500) {
+    for (const e of events()) {
+      const s = step(entity, snap, e);
+      if (!s.accepted) throw new Error("raw transition refused");
+      snap = s.after;
+      n++;
+    }
+  }
+  return n / ((performance.now() - t0) / 1000);
+};
+
+const open = (dir: string) =>
+  openWorkspace(dir, { workspace: "ws_bench", storage: nodeStorage(), fsync: "batch", snapshotEvery: 10_000, leaseMs: 600_000 });
+
+/** Acquire/release pairs, pipelined IN_FLIGHT commands deep, over 64 files and 8 agents. */
+const runtimeCommands = async (): Promise<number> => {
+  const dir = scratchDir("actors-cmd");
+  const ws = await open(dir);
+  try {
+    const t0 = performance.now();
+    let inflight: Promise<unknown>[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const path = `src/f${i % 64}.ts`;
+      const agent = `agent${i % 8}`;
+      inflight.push(ws.locks.acquire(path, agent, "exclusive"), ws.locks.release(path, agent));
+      if (inflight.length >= IN_FLIGHT) {
+        await Promise.all(inflight);
+        inflight = [];
+      }
+    }
+    await Promise.all(inflight);
+    return (PAIRS * 2) / ((performance.now() - t0) / 1000);
+  } finally {
+    await ws.close();
+    removeDir(dir);
+  }
+};
+
+/** One message at a time: publish call → subscriber callback (after fsync). */
+const busLatency = async () => {
+  const dir = scratchDir("actors-bus");
+  const ws = await open(dir);
+  try {
+    const samples: number[] = [];
+    let started = 0;
+    let resolveDelivery: () => void = () => undefined;
+    ws.bus.subscribe("state", () => {
+      samples.push(performance.now() - started);
+      resolveDelivery();
+    });
+    for (let i = 0; i < BUS_SAMPLES; i++) {
+      const delivered = new Promise<void>((r) => (resolveDelivery = r));
+      started = performance.now();
+      void ws.bus.publish("state", { task_id: `T${i}`, status: "working" }, { sender: "claude" });
+      await delivered;
+    }
+    return summarize(samples.slice(100));
+  } finally {
+    await ws.close();
+    removeDir(dir);
+  }
+};
+
+/** 001's gate: 10 connected agents heartbeating every 250 ms; CPU time over wall time. */
+const heartbeatCpu = async (seconds: number) => {
+  const dir = scratchDir("actors-hb");
+  const ws = await open(dir);
+  try {
+    const conns = [];
+    for (let i = 0; i < HEARTBEAT_AGENTS; i++) {
+      await ws.agents.register({ agentId: `agent${i}`, vendor: "custom", model: "m" });
+      conns.push(await ws.runners.connect(`agent${i}`, { dispatch() {}, abort() {}, close() {} }));
+    }
+    let beats = 0;
+    ws.bus.on("heartbeat", () => beats++);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const timers = conns.map((c, i) =>
+      setTimeout(() => {
+        c.heartbeat();
+        const every = setInterval(() => c.heartbeat(), HEARTBEAT_EVERY_MS);
+        timers[i] = every;
+      }, (i * HEARTBEAT_EVERY_MS) / HEARTBEAT_AGENTS),
+    );
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    for (const t of timers) clearInterval(t);
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - t0;
+    const offline = ws.agents.list().filter((a) => a.state === "offline").length;
+    return { share: (cpu.user + cpu.system) / 1000 / wallMs, beats, offline };
+  } finally {
+    await ws.close();
+    removeDir(dir);
+  }
+};
+
+export async function run(): Promise<void> {
+  const seconds = Number(process.env.ATELIER_BENCH_SECONDS ?? 60);
+  const raw = rawTransitions();
+  const commands = await runtimeCommands();
+  const bus = await busLatency();
+  const hb = await heartbeatCpu(seconds);
+  const rows: Row[] = [
+    { metric: "raw XState transition() on the lock machine (acquire/release)", measured: `${fmtRate(raw)} tr/s` },
+    {
+      metric: `runtime lock acquire/release commands, fsync batch, ${IN_FLIGHT} in flight`,
+      measured: `${fmtRate(commands)} cmd/s`,
+      raw: `${fmtRate(raw)} tr/s (XState)`,
+      ratio: commands / raw,
+      target: "≥ 30k cmd/s",
+      pass: commands >= 30_000,
+    },
+    { metric: "bus publish→deliver p50 (durable channel, fsync batch)", measured: fmtMs(bus.p50) },
+    { metric: "bus publish→deliver p99", measured: fmtMs(bus.p99), target: "< 1 ms", pass: bus.p99 < 1 },
+    {
+      metric: `${HEARTBEAT_AGENTS} agents heartbeating every ${HEARTBEAT_EVERY_MS} ms for ${seconds} s: process CPU`,
+      measured: fmtPct(hb.share),
+      target: "< 5%",
+      pass: hb.share < 0.05 && hb.offline === 0,
+    },
+  ];
+  report("actors", rows, [
+    `heartbeats delivered on the ephemeral stream: ${hb.beats}; agents marked offline: ${hb.offline} (must be 0)`,
+    "commands/s counts each acquire and each release as one command; ratio = commands/s ÷ raw transitions/s",
+  ]);
+}
