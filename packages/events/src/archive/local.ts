@@ -139,7 +139,10 @@ export const localStoreDriver = (root: string, options: LocalStoreOptions = {}):
       }),
     delete: (key) =>
       attempt("delete", key, async () => {
-        await fs.rm(pathOf(key, "delete"), { force: true });
+        // A folder at the key is a prefix of other objects, not an object: nothing to delete.
+        await fs.unlink(pathOf(key, "delete")).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT" && error.code !== "EISDIR" && error.code !== "EPERM") throw error;
+        });
       }),
   };
 };
