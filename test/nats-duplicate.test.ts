@@ -18,6 +18,7 @@ import {
   publishLine,
   readSubjectHead,
   startMirror,
+  subjectFor,
   type EventLog,
   type PublishTarget,
 } from "@atelier/events";
@@ -98,6 +99,21 @@ it("outside the duplicate window the mirror reads back instead of re-sending, an
   const mirror = startMirror(log, { connection: nc, stream: STREAM, backoff: { baseMs: 10, maxMs: 50 } });
   await expect.poll(() => mirror.status().state).toBe("diverged");
   expect(mirror.status().lastError).toMatch(/a gap or a copy/);
+  await mirror.stop();
+  await log.close();
+});
+
+it("a duplicate ack that points at a purged message is not taken as mirrored, and heals after the window", async () => {
+  const log = await logWith("ws_purged", 5);
+  await mirrorAll(log);
+  await (await jetstreamManager(nc)).streams.purge("ATELIER", { filter: subjectFor("ws_purged") });
+  // JetStream still remembers the ids, so every re-send is acknowledged as a duplicate of nothing.
+  const mirror = startMirror(log, { connection: nc, stream: STREAM, backoff: { baseMs: 10, maxMs: 50 } });
+  await expect.poll(() => mirror.status().state).toBe("diverged");
+  expect(mirror.status()).toMatchObject({ mirroredHead: 0, lastError: expect.stringMatching(/as a duplicate of message \d+, which does not hold it/) });
+  // Once the ids are forgotten the re-sends are stored.
+  await mirror.mirrored(5);
+  expect(await readSubjectHead(await jetstreamManager(nc), "ATELIER", "ws_purged")).toMatchObject({ seq: 5, count: 5 });
   await mirror.stop();
   await log.close();
 });

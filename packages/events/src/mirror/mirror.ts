@@ -8,8 +8,8 @@
  * its in-flight publishes settle; the next one starts after a jittered backoff and reconciles
  * again, so nothing is re-sent blindly, even past the duplicate window.
  */
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
+import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import type { EventLog } from "../log/log.ts";
 import { systemClock, type Clock } from "../services/clock.ts";
 import { cryptoRandom } from "../services/crypto-random.ts";
@@ -76,6 +76,7 @@ export class MirrorDiverged extends Error {
 
 interface Session {
   readonly target: PublishTarget;
+  readonly jsm: JetStreamManager;
   next: number;
   inFlight: number;
   /** Acks received beyond the contiguous prefix: seq → stream sequence. */
@@ -93,6 +94,8 @@ interface Waiter {
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const decoder = new TextDecoder();
 
 class LogMirror implements Mirror {
   private readonly workspace: string;
@@ -182,7 +185,7 @@ class LogMirror implements Mirror {
         attempt = 0;
         this.state = "mirroring";
         this.lastError = undefined;
-        await this.run(jetstream(nc));
+        await this.run(nc, jsm);
       } catch (error) {
         if (this.stopping) break;
         this.lastError = messageOf(error);
@@ -227,11 +230,16 @@ class LogMirror implements Mirror {
     this.confirmedStreamSeq = head.streamSeq;
   }
 
-  /** Publishes until stopped (resolves) or until a publish fails (rejects); both after in-flight settle. */
-  private run(js: JetStreamClient): Promise<void> {
+  /**
+   * Publishes until stopped (resolves) or until a publish fails (rejects), once in-flight
+   * publishes settle; or at once when the connection drops.
+   */
+  private run(nc: NatsConnection, jsm: JetStreamManager): Promise<void> {
+    const statuses = nc.status();
     return new Promise<void>((resolve, reject) => {
       this.session = {
-        target: { js, stream: this.streamName, workspace: this.workspace },
+        target: { js: jetstream(nc), stream: this.streamName, workspace: this.workspace },
+        jsm,
         next: this.confirmed + 1,
         inFlight: 0,
         acked: new Map(),
@@ -240,10 +248,31 @@ class LogMirror implements Mirror {
         resolve,
         reject,
       };
+      void this.watch(this.session, statuses);
       this.fill();
     }).finally(() => {
+      (statuses as { stop?(): void }).stop?.();
       this.session = undefined;
     });
+  }
+
+  /**
+   * A connection that reconnects by itself drops what it had not sent and then sends what was
+   * published while it was down: publishes made after the drop could land behind lost ones. So
+   * a drop ends the session at once; the next one reconciles.
+   */
+  private async watch(s: Session, statuses: AsyncIterable<Status>): Promise<void> {
+    try {
+      for await (const status of statuses) {
+        if (status.type === "disconnect" || status.type === "staleConnection" || status.type === "close") {
+          s.failure ??= new Error(`NATS connection lost (${status.type})`);
+          this.settle(s, true);
+          return;
+        }
+      }
+    } catch {
+      // The iterator ends with the session; nothing to report.
+    }
   }
 
   /** Schedules a fill; commits and acks arrive in bursts, one read of the log serves them all. */
@@ -271,17 +300,32 @@ class LogMirror implements Mirror {
         timeoutMs: this.options.ackTimeoutMs ?? 5000,
         segmentStart: this.segments?.isStart(seq, head) ?? false,
         ...(seq === first && guard !== undefined ? { expectLastSubjectSequence: guard } : {}),
-      }).then(
-        (ack) => this.acked(s, seq, ack),
-        (error: unknown) => this.failed(s, error),
-      );
+      })
+        .then((ack) => (ack.duplicate ? this.checkDuplicate(s, seq, line, ack) : ack))
+        .then(
+          (ack) => this.acked(s, seq, ack),
+          (error: unknown) => this.failed(s, error),
+        );
       s.next = seq + 1;
     }
   }
 
+  /**
+   * A duplicate ack only says JetStream once saw this message id. Check that the message it
+   * points at is this very event: a purged subject, or another writer's event under the same
+   * id, must not count as mirrored.
+   */
+  private async checkDuplicate(s: Session, seq: number, line: string, ack: PubAck): Promise<PubAck> {
+    this.duplicates++;
+    const stored = await s.jsm.streams.getMessage(this.streamName, { seq: ack.seq });
+    if (!stored || stored.subject !== subjectFor(this.workspace) || decoder.decode(stored.data) !== line) {
+      throw new MirrorDiverged(`JetStream took event ${seq} of ${this.workspace} as a duplicate of message ${ack.seq}, which does not hold it`);
+    }
+    return ack;
+  }
+
   private acked(s: Session, seq: number, ack: PubAck): void {
     s.inFlight--;
-    if (ack.duplicate) this.duplicates++;
     if (s.failure === undefined) {
       s.acked.set(seq, ack.seq);
       for (let streamSeq = s.acked.get(this.confirmed + 1); streamSeq !== undefined; streamSeq = s.acked.get(this.confirmed + 1)) {
@@ -301,8 +345,9 @@ class LogMirror implements Mirror {
     this.settle(s);
   }
 
-  private settle(s: Session): void {
-    if (s.settled || s.inFlight > 0) return;
+  /** Ends the session once nothing is in flight, or now when `force`d (late acks are then ignored). */
+  private settle(s: Session, force = false): void {
+    if (s.settled || (s.inFlight > 0 && !force)) return;
     s.settled = true;
     if (s.failure !== undefined) s.reject(s.failure);
     else s.resolve();
