@@ -1,4 +1,4 @@
-import { assign, emit, setup } from "xstate";
+import { assign, enqueueActions, setup } from "xstate";
 import type { Ev } from "../events.ts";
 import type { LockMode } from "./events.ts";
 
@@ -74,9 +74,66 @@ const dropHolder = (ctx: LockContext, agent: string): Partial<LockContext> => ({
 
 export const initialLockContext = (path: string): LockContext => ({ path, lastToken: 0, holders: [], waiters: [] });
 
+/** The lock's state, derived from its holders. */
+export const lockState = (ctx: LockContext): "free" | "shared" | "exclusive" =>
+  ctx.holders.length === 0 ? "free" : ctx.holders.some((h) => h.mode === "exclusive") ? "exclusive" : "shared";
+
 /**
- * One file lock: free | shared | exclusive, derived from the holders after every event. Leases are
- * deadlines in context; the runtime's timer appends `lock.lease_expired` when one passes.
+ * The whole transition function of a lock as plain data in, data out: the next context, or
+ * undefined when the event is refused. The machine's guards and assigns both use it, so the
+ * rules live in one place and the target state is known before the transition is taken.
+ */
+export const reduceLock = (ctx: LockContext, event: LockEvent): LockContext | undefined => {
+  const p = event.payload;
+  if (p.path !== ctx.path) return undefined;
+  switch (event.type) {
+    case "lock.acquired": {
+      const { agent, mode, token, expiresAt } = event.payload;
+      if (token !== ctx.lastToken + 1 || covers(holderOf(ctx, agent), mode) || !grantableNow(ctx, agent, mode)) return undefined;
+      return {
+        ...ctx,
+        lastToken: token,
+        holders: [...others(ctx, agent), { agent, mode, token, expiresAt }],
+        waiters: ctx.waiters.length === 0 ? ctx.waiters : ctx.waiters.filter((w) => w.agent !== agent),
+      };
+    }
+    case "lock.queued": {
+      const { agent, mode, leaseMs, at } = event.payload;
+      if (covers(holderOf(ctx, agent), mode) || isWaiting(ctx, agent) || grantableNow(ctx, agent, mode)) return undefined;
+      return { ...ctx, waiters: [...ctx.waiters, { agent, mode, leaseMs, since: at }] };
+    }
+    case "lock.renewed": {
+      const { agent, token, expiresAt } = event.payload;
+      if (!holdsToken(ctx, agent, token)) return undefined;
+      return { ...ctx, holders: ctx.holders.map((h) => (h.agent === agent ? { ...h, expiresAt } : h)) };
+    }
+    case "lock.released":
+      return holdsToken(ctx, p.agent, event.payload.token) ? { ...ctx, ...dropHolder(ctx, p.agent) } : undefined;
+    case "lock.lease_expired": {
+      const { agent, token, at } = event.payload;
+      return holdsToken(ctx, agent, token) && at >= holderOf(ctx, agent)!.expiresAt ? { ...ctx, ...dropHolder(ctx, agent) } : undefined;
+    }
+    case "lock.wait_cancelled":
+      return isWaiting(ctx, p.agent) ? { ...ctx, waiters: ctx.waiters.filter((w) => w.agent !== p.agent) } : undefined;
+  }
+};
+
+/** Events after which waiters may have become grantable. */
+const FREES = new Set(["lock.released", "lock.lease_expired", "lock.wait_cancelled"]);
+
+const to = (state: "free" | "shared" | "exclusive") => ({
+  guard: ({ context, event }: { context: LockContext; event: LockEvent }) => {
+    const next = reduceLock(context, event);
+    return next !== undefined && lockState(next) === state;
+  },
+  target: `.${state}`,
+  actions: ["apply", "announceGrants"] as const,
+});
+const handlers = [to("free"), to("shared"), to("exclusive")];
+
+/**
+ * One file lock: free | shared | exclusive (derived from the holders). FIFO waiters; leases are
+ * deadlines in context, and the runtime's timer appends `lock.lease_expired` when one passes.
  */
 export const lockMachine = setup({
   types: {
@@ -85,90 +142,24 @@ export const lockMachine = setup({
     input: {} as { path: string },
     emitted: {} as LockGrantsEffect,
   },
-  guards: {
-    canAcquire: ({ context, event }) => {
-      if (event.type !== "lock.acquired") return false;
-      const p = event.payload;
-      return (
-        p.path === context.path &&
-        p.token === context.lastToken + 1 &&
-        !covers(holderOf(context, p.agent), p.mode) &&
-        grantableNow(context, p.agent, p.mode)
-      );
-    },
-    canQueue: ({ context, event }) => {
-      if (event.type !== "lock.queued") return false;
-      const p = event.payload;
-      return (
-        p.path === context.path &&
-        !covers(holderOf(context, p.agent), p.mode) &&
-        !isWaiting(context, p.agent) &&
-        !grantableNow(context, p.agent, p.mode)
-      );
-    },
-    holdsToken: ({ context, event }) =>
-      (event.type === "lock.renewed" || event.type === "lock.released") &&
-      holdsToken(context, event.payload.agent, event.payload.token),
-    leaseOver: ({ context, event }) =>
-      event.type === "lock.lease_expired" &&
-      holdsToken(context, event.payload.agent, event.payload.token) &&
-      event.payload.at >= holderOf(context, event.payload.agent)!.expiresAt,
-    isWaiting: ({ context, event }) => event.type === "lock.wait_cancelled" && isWaiting(context, event.payload.agent),
-    hasExclusive: ({ context }) => context.holders.some((h) => h.mode === "exclusive"),
-    hasShared: ({ context }) => context.holders.length > 0 && context.holders.every((h) => h.mode === "shared"),
-    isFree: ({ context }) => context.holders.length === 0,
-  },
   actions: {
-    grant: assign(({ context, event }) => {
-      if (event.type !== "lock.acquired") return {};
-      const { agent, mode, token, expiresAt } = event.payload;
-      return {
-        lastToken: token,
-        holders: [...others(context, agent), { agent, mode, token, expiresAt }],
-        waiters: context.waiters.filter((w) => w.agent !== agent),
-      };
+    apply: assign(({ context, event }) => reduceLock(context, event) ?? {}),
+    announceGrants: enqueueActions(({ context, event, enqueue }) => {
+      if (!FREES.has(event.type)) return;
+      enqueue.emit({ type: "lock.grants" as const, path: context.path, grants: nextGrants(context) });
     }),
-    enqueue: assign(({ context, event }) => {
-      if (event.type !== "lock.queued") return {};
-      const { agent, mode, leaseMs, at } = event.payload;
-      return { waiters: [...context.waiters, { agent, mode, leaseMs, since: at }] };
-    }),
-    renew: assign(({ context, event }) => {
-      if (event.type !== "lock.renewed") return {};
-      const { agent, expiresAt } = event.payload;
-      return { holders: context.holders.map((h) => (h.agent === agent ? { ...h, expiresAt } : h)) };
-    }),
-    drop: assign(({ context, event }) =>
-      event.type === "lock.released" || event.type === "lock.lease_expired" ? dropHolder(context, event.payload.agent) : {},
-    ),
-    unwait: assign(({ context, event }) =>
-      event.type === "lock.wait_cancelled" ? { waiters: context.waiters.filter((w) => w.agent !== event.payload.agent) } : {},
-    ),
-    announceGrants: emit(({ context }) => ({ type: "lock.grants" as const, path: context.path, grants: nextGrants(context) })),
   },
 }).createMachine({
   id: "lock",
   context: ({ input }) => initialLockContext(input.path),
   initial: "free",
-  // Any accepted event recomputes the state from the holders; states are derived, never stored twice.
   on: {
-    "lock.acquired": { guard: "canAcquire", actions: "grant", target: ".settle" },
-    "lock.queued": { guard: "canQueue", actions: "enqueue", target: ".settle" },
-    "lock.renewed": { guard: "holdsToken", actions: "renew", target: ".settle" },
-    "lock.released": { guard: "holdsToken", actions: ["drop", "announceGrants"], target: ".settle" },
-    "lock.lease_expired": { guard: "leaseOver", actions: ["drop", "announceGrants"], target: ".settle" },
-    "lock.wait_cancelled": { guard: "isWaiting", actions: ["unwait", "announceGrants"], target: ".settle" },
+    "lock.acquired": handlers,
+    "lock.queued": handlers,
+    "lock.renewed": handlers,
+    "lock.released": handlers,
+    "lock.lease_expired": handlers,
+    "lock.wait_cancelled": handlers,
   },
-  states: {
-    settle: {
-      always: [
-        { guard: "hasExclusive", target: "exclusive" },
-        { guard: "hasShared", target: "shared" },
-        { target: "free" },
-      ],
-    },
-    free: {},
-    shared: {},
-    exclusive: {},
-  },
+  states: { free: {}, shared: {}, exclusive: {} },
 });
