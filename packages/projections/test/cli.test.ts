@@ -35,7 +35,7 @@ describe("atelier check", () => {
 
   it("exits non-zero and names the table when a row is tampered with", async () => {
     const dir = await workspace(22);
-    tamper(dir, "UPDATE agents SET state = 'busy' WHERE id = (SELECT min(id) FROM agents)");
+    tamper(dir, "UPDATE agents SET state = 'tampered' WHERE id = (SELECT min(id) FROM agents)");
     const out = collector();
     expect(await runCheckCommand(dir, out)).toBe(EXIT.differs);
     expect(out.text()).toContain("differing tables: agents\n");

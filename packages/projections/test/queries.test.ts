@@ -63,7 +63,10 @@ describe("queries", () => {
       kind: "dir", held: 1,
       children: [{ kind: "file", name: "a.ts", lock: { state: "exclusive", token: 2, holders: [{ agent: "gemini", mode: "exclusive", token: 2 }], waiters: [] } }],
     });
-    expect(promptQueue(p).map((q) => [q.agent, q.id, q.status])).toEqual([["claude", "p1", "queued"]]);
+    expect(promptQueue(p)).toMatchObject([
+      { agent: "claude", processing: null, queued: [{ id: "p1", priority: 0, text: "later" }], queuedTotal: 1 },
+      { agent: "gemini", processing: null, queued: [], queuedTotal: 0 },
+    ]);
     const messages = listMessages(p, { limit: 2 });
     expect(messages.items.map((m) => [m.kind, m.agent, m.body])).toEqual([["bus", "gemini", '{"busy":true}'], ["agent", "claude", "done"]]);
     expect(listMessages(p, { before: messages.next, limit: 5 }).items.map((m) => m.ref)).toEqual(["p2", "p1"]);

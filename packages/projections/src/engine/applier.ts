@@ -3,6 +3,7 @@ import type { Db } from "../db/open.ts";
 import type { Registry } from "../projectors/registry.ts";
 import { CHECKPOINT_SQL, readCheckpoint } from "./checkpoint.ts";
 import { StatementCache } from "./statements.ts";
+import { TimelineWriter } from "./timeline.ts";
 
 export class ProjectionGap extends Error {
   constructor(readonly expected: number, readonly got: number) {
@@ -11,15 +12,18 @@ export class ProjectionGap extends Error {
 }
 
 /**
- * Applies events to one database: each batch's rows and the checkpoint move in one transaction,
- * so after any crash the tables hold exactly the events up to the stored checkpoint.
+ * Applies events to one database: each batch's rows (the projectors' and the timeline's) and the
+ * checkpoint move in one transaction, so after any crash the tables hold exactly the events up to
+ * the stored checkpoint.
  */
 export class Applier {
   readonly statements: StatementCache;
+  private readonly timeline: TimelineWriter;
   private applied: number;
 
   constructor(private readonly db: Db, private readonly registry: Registry) {
     this.statements = new StatementCache(db);
+    this.timeline = new TimelineWriter(this.statements);
     const checkpoint = readCheckpoint(db);
     if (checkpoint === undefined) this.statements.get(CHECKPOINT_SQL).run(0, "", registry.version);
     this.applied = checkpoint?.seq ?? 0;
@@ -37,16 +41,23 @@ export class Applier {
   apply(events: readonly Envelope[]): void {
     let last: Envelope | undefined;
     let next = this.applied;
-    this.db.transaction(() => {
-      for (const event of events) {
-        if (event.seq <= next) continue;
-        if (event.seq !== next + 1) throw new ProjectionGap(next + 1, event.seq);
-        for (const statement of this.registry.project(event)) this.statements.run(statement);
-        next = event.seq;
-        last = event;
-      }
-      if (last !== undefined) this.statements.get(CHECKPOINT_SQL).run(last.seq, last.hash, this.registry.version);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const event of events) {
+          if (event.seq <= next) continue;
+          if (event.seq !== next + 1) throw new ProjectionGap(next + 1, event.seq);
+          for (const statement of this.registry.project(event)) this.statements.run(statement);
+          this.timeline.add(event);
+          next = event.seq;
+          last = event;
+        }
+        this.timeline.flush();
+        if (last !== undefined) this.statements.get(CHECKPOINT_SQL).run(last.seq, last.hash, this.registry.version);
+      })();
+    } catch (error) {
+      this.timeline.discard();
+      throw error;
+    }
     this.applied = next;
   }
 

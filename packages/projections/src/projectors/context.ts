@@ -1,8 +1,5 @@
-import { counter } from "./agents.ts";
 import { json, stmt } from "./sql.ts";
 import type { Part } from "./types.ts";
-
-const countMessage = counter("messages");
 
 /** Shared context (key → value, updatedBy, updatedAt) and durable bus messages. */
 export const contextProjectors = {
@@ -20,6 +17,5 @@ export const contextProjectors = {
       "INSERT INTO messages (seq, at, kind, agent, author, channel, ref, body) VALUES (?, ?, 'bus', ?, ?, ?, ?, ?)",
       seq, p.at, p.sender, p.sender, p.channel, p.messageId, json(p.body) ?? "null",
     ),
-    countMessage(p.sender, 1),
   ],
 } satisfies Part;

@@ -13,7 +13,6 @@ const requeue = setter("status = 'queued', generation = NULL, started_at = NULL,
 const complete = setter("status = 'completed', finished_at = ?, result = ?, tokens_in = ?, tokens_out = ?, cost = ?");
 const fail = setter("status = 'failed', finished_at = ?, error = ?");
 const cancel = setter("status = 'cancelled', finished_at = ?, cancel_reason = ?");
-const countMessage = counter("messages");
 
 /** The metrics row of a finished prompt, read from its (already updated) prompt row. */
 const metrics = (seq: number, agent: string, id: string): Stmt =>
@@ -48,7 +47,6 @@ export const promptProjectors = {
       "INSERT INTO messages (seq, at, kind, agent, author, ref, body) VALUES (?, ?, 'user', ?, ?, ?, ?)",
       seq, p.at, p.agent, p.author, p.promptId, p.text,
     ),
-    countMessage(p.agent, 1),
   ],
   "prompt.started": ({ payload: p }) => [
     stmt(
@@ -69,7 +67,6 @@ export const promptProjectors = {
          VALUES (?, ?, 'agent', ?, ?, ?, ?, ?, ?, ?)`,
       seq, p.at, p.agent, p.agent, p.promptId, p.result, p.tokensIn, p.tokensOut, p.cost,
     ),
-    countMessage(p.agent, 1),
   ],
   "prompt.failed": ({ seq, payload: p }) => [
     fail(p.agent, p.promptId, p.at, p.error),

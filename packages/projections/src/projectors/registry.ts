@@ -1,11 +1,10 @@
 import type { Envelope, EventCatalogue, EventDefinition, EventUnion } from "@atelier/events";
 import type { Stmt } from "./sql.ts";
-import { timelineRow } from "./timeline.ts";
 
 /** A pure function from one event to the statements that apply it. No clock, no I/O. */
 export type Projector<P = unknown> = (event: Envelope<P>) => readonly Stmt[];
 
-/** The explicit "this event changes no table (beyond the timeline)" marker. */
+/** The explicit "this event changes no table" marker (every event still gets its timeline row). */
 export const ignored = Symbol("ignored");
 export type Ignored = typeof ignored;
 
@@ -36,8 +35,8 @@ export class UnknownProjectedType extends Error {
 }
 
 /**
- * Builds the registry. Every event also gets its timeline row; `version` names the projector
- * logic (bump it whenever a projector's output changes).
+ * Builds the registry; `version` names the projector logic (bump it whenever a projector's output
+ * changes). The timeline row of every event is the engine's, not a projector's.
  */
 export const defineProjectors = <C extends EventCatalogue<readonly EventDefinition[]>>(
   catalogue: C,
@@ -51,8 +50,7 @@ export const defineProjectors = <C extends EventCatalogue<readonly EventDefiniti
     project(event) {
       const projector = byType.get(event.type);
       if (projector === undefined) throw new UnknownProjectedType(event.type, event.seq);
-      const timeline = timelineRow(event);
-      return projector === ignored ? [timeline] : [timeline, ...projector(event)];
+      return projector === ignored ? [] : projector(event);
     },
   };
 };

@@ -1,5 +1,5 @@
 import type { Envelope } from "@atelier/events";
-import { type Stmt } from "./sql.ts";
+import type { SqlValue } from "./sql.ts";
 
 const AGENT_ENTITIES = ["agent:", "prompts:"];
 /** Payload fields that name the acting agent (lock and prompt events, bus senders, context writers). */
@@ -17,10 +17,9 @@ export const agentOf = (event: Envelope): string | null => {
   return null;
 };
 
-const TIMELINE = "INSERT INTO timeline (seq, ts, type, entity, agent) VALUES (?, ?, ?, ?, ?)";
+export const TIMELINE_COLUMNS = 5;
 
-/** Every event's row in the timeline index. */
-export const timelineRow = (event: Envelope): Stmt => ({
-  sql: TIMELINE,
-  params: [event.seq, event.ts, event.type, event.entity, agentOf(event)],
-});
+/** Appends an event's timeline row (seq, ts, type, entity, agent) to `values`. */
+export const pushTimelineRow = (values: SqlValue[], event: Envelope): void => {
+  values.push(event.seq, event.ts, event.type, event.entity, agentOf(event));
+};

@@ -12,7 +12,8 @@ export interface ContentionPair {
 export interface OpenWait {
   readonly path: string;
   readonly waiter: string;
-  readonly blocker: string;
+  /** Null when everyone it waited on has gone and it still waits its turn. */
+  readonly blocker: string | null;
   readonly mode: string;
   readonly startedAt: number;
 }
@@ -26,8 +27,9 @@ export interface LockContention {
 
 const PAIRS = `SELECT waiter, blocker, waits, wait_ms AS totalWaitMs, max_wait_ms AS maxWaitMs
 FROM lock_contention ORDER BY wait_ms DESC, waiter, blocker`;
-const OPEN = `SELECT path, waiter, blocker, mode, started_at AS startedAt FROM lock_waits
-WHERE ended_at IS NULL ORDER BY path, waiter, blocker`;
+const OPEN = `SELECT w.path, w.agent AS waiter, b.blocker, w.mode, w.since AS startedAt
+FROM lock_waiters w LEFT JOIN lock_blockers b ON b.path = w.path AND b.waiter = w.agent
+ORDER BY w.path, w.queued_seq, b.blocker`;
 
 /** Who waited on whom for locks, and for how long. */
 export const lockContention = (q: Queryable): LockContention => ({

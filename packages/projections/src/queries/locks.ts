@@ -23,7 +23,6 @@ export interface LockInfo {
   readonly token: number;
   /** The earliest lease end among the holders. */
   readonly leaseExpiresAt: number | null;
-  readonly updatedAt: number;
   readonly holders: LockHolder[];
   /** FIFO order. */
   readonly waiters: LockWaiter[];
@@ -49,7 +48,7 @@ export interface FileNode {
 
 export type TreeNode = DirNode | FileNode;
 
-const LOCKS = "SELECT path, state, token, lease_expires_at AS leaseExpiresAt, updated_at AS updatedAt FROM locks ORDER BY path";
+const LOCKS = "SELECT path, token FROM locks ORDER BY path";
 const HOLDERS = "SELECT path, agent, mode, token, since, expires_at AS expiresAt FROM lock_holders ORDER BY path, agent";
 const WAITERS = "SELECT path, agent, mode, since, lease_ms AS leaseMs FROM lock_waiters ORDER BY path, queued_seq";
 
@@ -63,15 +62,25 @@ const byPath = <T extends { path: string }>(rows: T[]): Map<string, Array<Omit<T
   return map;
 };
 
+/** A lock's state follows from its holders: any exclusive one, else any at all, else free. */
+const stateOf = (holders: readonly LockHolder[]): string =>
+  holders.some((h) => h.mode === "exclusive") ? "exclusive" : holders.length > 0 ? "shared" : "free";
+
 /** Every file that was ever locked, with its holders and FIFO waiters, ordered by path. */
 export const listLocks = (q: Queryable): LockInfo[] => {
   const holders = byPath(q.statement(HOLDERS).all() as Array<LockHolder & { path: string }>);
   const waiters = byPath(q.statement(WAITERS).all() as Array<LockWaiter & { path: string }>);
-  return (q.statement(LOCKS).all() as Array<Omit<LockInfo, "holders" | "waiters">>).map((lock) => ({
-    ...lock,
-    holders: holders.get(lock.path) ?? [],
-    waiters: waiters.get(lock.path) ?? [],
-  }));
+  return (q.statement(LOCKS).all() as Array<{ path: string; token: number }>).map(({ path, token }) => {
+    const held = holders.get(path) ?? [];
+    return {
+      path,
+      state: stateOf(held),
+      token,
+      leaseExpiresAt: held.length > 0 ? Math.min(...held.map((h) => h.expiresAt)) : null,
+      holders: held,
+      waiters: waiters.get(path) ?? [],
+    };
+  });
 };
 
 /** The locks as a file tree (folders split on `/`), each folder counting the held locks and waiters below it. */

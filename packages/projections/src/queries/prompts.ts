@@ -1,10 +1,7 @@
-import type { Queryable } from "./queryable.ts";
+import { clampLimit, type Queryable } from "./queryable.ts";
 
 export interface QueuedPrompt {
-  readonly agent: string;
   readonly id: string;
-  /** queued | processing */
-  readonly status: string;
   readonly priority: number;
   readonly text: string;
   readonly author: string;
@@ -14,13 +11,30 @@ export interface QueuedPrompt {
   readonly requeues: number;
 }
 
-const COLUMNS = `agent, id, status, priority, text, author, enqueued_at AS enqueuedAt, started_at AS startedAt, attempts, requeues`;
-const OPEN = "status IN ('queued', 'processing')";
-// Dispatch order per agent: the processing prompt, then priority descending, then enqueue order.
-const ORDER = "agent, status = 'queued', priority DESC, enqueued_seq";
+export interface AgentQueue {
+  readonly agent: string;
+  /** The prompt in flight, if any. */
+  readonly processing: QueuedPrompt | null;
+  /** The head of the queue in dispatch order: priority descending, then enqueue order. */
+  readonly queued: QueuedPrompt[];
+  /** How many prompts wait in all (`queued` holds at most `limit`). */
+  readonly queuedTotal: number;
+}
 
-/** Open prompts (processing and queued) in dispatch order, for one agent or all of them. */
-export const promptQueue = (q: Queryable, options: { agent?: string } = {}): QueuedPrompt[] =>
-  (options.agent === undefined
-    ? q.statement(`SELECT ${COLUMNS} FROM prompts WHERE ${OPEN} ORDER BY ${ORDER}`).all()
-    : q.statement(`SELECT ${COLUMNS} FROM prompts WHERE agent = ? AND ${OPEN} ORDER BY ${ORDER}`).all(options.agent)) as QueuedPrompt[];
+const COLUMNS = "id, priority, text, author, enqueued_at AS enqueuedAt, started_at AS startedAt, attempts, requeues";
+const PROCESSING = `SELECT ${COLUMNS} FROM prompts WHERE agent = ? AND status = 'processing'`;
+const QUEUED = `SELECT ${COLUMNS} FROM prompts WHERE agent = ? AND status = 'queued' ORDER BY priority DESC, enqueued_seq LIMIT ?`;
+const QUEUED_TOTAL = "SELECT count(*) AS n FROM prompts WHERE agent = ? AND status = 'queued'";
+const AGENTS = "SELECT id FROM agents ORDER BY id";
+
+/** The prompt queue of one agent, or of every registered agent, each with at most `limit` waiting prompts listed. */
+export const promptQueue = (q: Queryable, options: { agent?: string; limit?: number } = {}): AgentQueue[] => {
+  const limit = clampLimit(options.limit);
+  const agents = options.agent === undefined ? (q.statement(AGENTS).all() as Array<{ id: string }>).map((a) => a.id) : [options.agent];
+  return agents.map((agent) => ({
+    agent,
+    processing: (q.statement(PROCESSING).get(agent) as QueuedPrompt | undefined) ?? null,
+    queued: q.statement(QUEUED).all(agent, limit) as QueuedPrompt[],
+    queuedTotal: (q.statement(QUEUED_TOTAL).get(agent) as { n: number }).n,
+  }));
+};

@@ -28,8 +28,8 @@ const WORKSPACE = `SELECT id, name, status, created_at AS createdAt, last_activi
   idle_timeout_ms AS idleTimeoutMs, hibernate_after_ms AS hibernateAfterMs, lifetime_ms AS lifetimeMs, max_lifetime_ms AS maxLifetimeMs,
   (SELECT count(*) FROM agents) AS agents,
   (SELECT count(*) FROM agents WHERE runner_connected = 1) AS agentsOnline,
-  (SELECT count(*) FROM prompts WHERE status IN ('queued', 'processing')) AS openPrompts,
-  (SELECT count(*) FROM locks WHERE state <> 'free') AS heldLocks,
+  (SELECT count(*) FROM prompts WHERE status = 'queued') + (SELECT count(*) FROM prompts WHERE status = 'processing') AS openPrompts,
+  (SELECT count(DISTINCT path) FROM lock_holders) AS heldLocks,
   (SELECT max(seq) FROM timeline) AS lastSeq,
   (SELECT ts FROM timeline WHERE seq = (SELECT max(seq) FROM timeline)) AS lastTs
 FROM workspaces LIMIT 1`;

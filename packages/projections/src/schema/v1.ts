@@ -1,6 +1,10 @@
 /**
  * Schema 1. Times are epoch milliseconds from event payloads (`*_at`); `*_seq` columns keep the
  * log order where a queue needs it. Every table has a primary key, so a canonical dump is ordered.
+ *
+ * Projectors find rows by primary key only: secondary indexes serve queries, and a rebuild drops
+ * them while it loads and creates them once at the end. Triggers keep derived counters (contention,
+ * message counts) in the same statement as the rows they derive from.
  */
 export const V1 = `
 CREATE TABLE projection_checkpoint (
@@ -38,7 +42,7 @@ CREATE TABLE workspaces (
   snapshot_seq INTEGER,
   error TEXT,
   updated_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE agents (
   id TEXT PRIMARY KEY,
@@ -53,7 +57,7 @@ CREATE TABLE agents (
   error TEXT,
   registered_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE agent_stats (
   agent TEXT PRIMARY KEY,
@@ -74,7 +78,7 @@ CREATE TABLE agent_stats (
   lock_waits INTEGER NOT NULL DEFAULT 0,
   tasks_completed INTEGER NOT NULL DEFAULT 0,
   tasks_failed INTEGER NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID;
 
 CREATE TABLE agent_metrics (
   kind TEXT NOT NULL,
@@ -95,13 +99,8 @@ CREATE INDEX agent_metrics_by_agent ON agent_metrics (agent, seq);
 
 CREATE TABLE locks (
   path TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
-  token INTEGER NOT NULL,
-  holders INTEGER NOT NULL,
-  waiters INTEGER NOT NULL,
-  lease_expires_at INTEGER,
-  updated_at INTEGER NOT NULL
-);
+  token INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE lock_holders (
   path TEXT NOT NULL,
@@ -111,7 +110,7 @@ CREATE TABLE lock_holders (
   since INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   PRIMARY KEY (path, agent)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE lock_waiters (
   path TEXT NOT NULL,
@@ -120,21 +119,16 @@ CREATE TABLE lock_waiters (
   lease_ms INTEGER NOT NULL,
   since INTEGER NOT NULL,
   queued_seq INTEGER NOT NULL,
+  ended_at INTEGER,
   PRIMARY KEY (path, agent)
-);
+) WITHOUT ROWID;
 
-CREATE TABLE lock_waits (
-  seq INTEGER NOT NULL,
-  blocker TEXT NOT NULL,
+CREATE TABLE lock_blockers (
   path TEXT NOT NULL,
   waiter TEXT NOT NULL,
-  mode TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  ended_at INTEGER,
-  outcome TEXT,
-  PRIMARY KEY (seq, blocker)
-);
-CREATE INDEX lock_waits_open ON lock_waits (path, waiter) WHERE ended_at IS NULL;
+  blocker TEXT NOT NULL,
+  PRIMARY KEY (path, waiter, blocker)
+) WITHOUT ROWID;
 
 CREATE TABLE lock_contention (
   waiter TEXT NOT NULL,
@@ -143,7 +137,21 @@ CREATE TABLE lock_contention (
   wait_ms INTEGER NOT NULL,
   max_wait_ms INTEGER NOT NULL,
   PRIMARY KEY (waiter, blocker)
-);
+) WITHOUT ROWID;
+
+-- A wait ends when its projector sets ended_at: the wait is folded into the contention totals of
+-- (waiter, blocker) and the waiter's lock-wait time, and leaves the queue.
+CREATE TRIGGER lock_wait_ended AFTER UPDATE OF ended_at ON lock_waiters BEGIN
+  INSERT INTO lock_contention (waiter, blocker, waits, wait_ms, max_wait_ms)
+    SELECT waiter, blocker, 1, NEW.ended_at - NEW.since, NEW.ended_at - NEW.since FROM lock_blockers
+    WHERE path = NEW.path AND waiter = NEW.agent
+  ON CONFLICT (waiter, blocker) DO UPDATE SET
+    waits = waits + 1, wait_ms = wait_ms + excluded.wait_ms, max_wait_ms = max(max_wait_ms, excluded.max_wait_ms);
+  DELETE FROM lock_blockers WHERE path = NEW.path AND waiter = NEW.agent;
+  INSERT INTO agent_stats (agent, lock_wait_ms, lock_waits) VALUES (NEW.agent, NEW.ended_at - NEW.since, 1)
+  ON CONFLICT (agent) DO UPDATE SET lock_wait_ms = lock_wait_ms + excluded.lock_wait_ms, lock_waits = lock_waits + 1;
+  DELETE FROM lock_waiters WHERE path = NEW.path AND agent = NEW.agent;
+END;
 
 CREATE TABLE prompts (
   agent TEXT NOT NULL,
@@ -169,7 +177,8 @@ CREATE TABLE prompts (
   cost REAL,
   PRIMARY KEY (agent, id)
 );
-CREATE INDEX prompts_open ON prompts (agent, priority DESC, enqueued_seq) WHERE status IN ('queued', 'processing');
+CREATE INDEX prompts_queued ON prompts (agent, priority DESC, enqueued_seq) WHERE status = 'queued';
+CREATE INDEX prompts_processing ON prompts (agent) WHERE status = 'processing';
 
 CREATE TABLE messages (
   seq INTEGER PRIMARY KEY,
@@ -185,6 +194,10 @@ CREATE TABLE messages (
   cost REAL
 );
 CREATE INDEX messages_by_agent ON messages (agent, seq);
+
+CREATE TRIGGER message_counted AFTER INSERT ON messages BEGIN
+  INSERT INTO agent_stats (agent, messages) VALUES (NEW.agent, 1) ON CONFLICT (agent) DO UPDATE SET messages = messages + 1;
+END;
 
 CREATE TABLE tasks (
   id TEXT PRIMARY KEY,
@@ -211,7 +224,7 @@ CREATE TABLE shared_context (
   updated_by TEXT NOT NULL,
   updated_at INTEGER NOT NULL,
   seq INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE blobs (
   sha256 TEXT PRIMARY KEY,

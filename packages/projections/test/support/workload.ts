@@ -10,6 +10,7 @@ import {
   type AgentContext,
   type AtelierEvent,
   entities,
+  fromPlain,
   type LockContext,
   type LockGrantsEffect,
   machineFor,
@@ -17,6 +18,7 @@ import {
   step,
   type TaskQueueContext,
   type WorkspaceContext,
+  type WorldState,
 } from "@atelier/actors/machines";
 
 const VENDORS = ["claude", "gemini", "kimi", "codex"] as const;
@@ -28,6 +30,8 @@ export interface WorkloadOptions {
   readonly seed: number;
   readonly agents?: number;
   readonly paths?: number;
+  /** Continue an existing history: the actors' replayed state and the time of its last event. */
+  readonly resume?: { readonly world: WorldState; readonly now: number };
 }
 
 export class Workload {
@@ -36,14 +40,21 @@ export class Workload {
   private readonly out: AppendInput[] = [];
   private readonly agents: string[];
   private readonly paths: string[];
+  private readonly idPrefix: string;
   private counter = 0;
   /** The virtual time of the next event (epoch ms); a log's clock should read it. */
   now = Date.UTC(2026, 10, 23, 9, 0, 0);
 
   constructor(options: WorkloadOptions) {
     this.random = seededRandom(options.seed);
+    this.idPrefix = options.resume ? `${options.seed.toString(36)}.` : "";
     this.agents = Array.from({ length: options.agents ?? 4 }, (_, i) => `${VENDORS[i % VENDORS.length]}-${i}`);
     this.paths = Array.from({ length: options.paths ?? 40 }, (_, i) => `src/${pick(this.random, WORDS)}/${WORDS[i % WORDS.length]}-${i}.ts`);
+    if (options.resume) {
+      for (const [entity, plain] of Object.entries(options.resume.world.actors)) this.snapshots.set(entity, fromPlain(entity, plain));
+      this.paths = [...this.snapshots.keys()].filter((e) => e.startsWith("lock:")).map((e) => e.slice(5));
+      this.now = options.resume.now;
+    }
   }
 
   /** At least `min` more accepted events (a step may add a few follow-ups). */
@@ -98,7 +109,7 @@ export class Workload {
   }
 
   private id(prefix: string): string {
-    return `${prefix}${(++this.counter).toString(36)}`;
+    return `${prefix}${this.idPrefix}${(++this.counter).toString(36)}`;
   }
 
   private text(words: number): string {
@@ -116,7 +127,7 @@ export class Workload {
     const roll = nextInt(this.random, 0, 99);
     if (roll < 6) this.offer(entities.workspace, { type: "workspace.touched", payload: { at: this.now, reason: pick(this.random, ["prompt", "runner", "lock", "user"] as const) } });
     else if (roll < 8) this.lifecycle();
-    else if (roll < 20) this.agentStep(pick(this.random, this.agents));
+    else if (roll < 26) this.agentStep(pick(this.random, this.agents));
     else if (roll < 32) this.enqueuePrompt();
     else if (roll < 62) this.lockStep(pick(this.random, this.agents), pick(this.random, this.paths));
     else if (roll < 74) this.taskStep();

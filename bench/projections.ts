@@ -1,0 +1,197 @@
+/**
+ * `npm run bench -- projections`: rebuild throughput against the raw SQLite batched-insert rate
+ * measured in the same run, live lag from append to queryable, and the p99 of every gateway query
+ * on a 1M-event workspace (ATELIER_BENCH_EVENTS shrinks it for quick runs). The workspace's log is
+ * generated once through the actors' machines and cached under .tmp/, keyed by FORMAT and size.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { type EventLog, openLog, systemClock } from "@atelier/events";
+import { atelierCatalogue, replay } from "@atelier/actors/machines";
+import {
+  agentMetrics, agentRuns, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, type Projection,
+  promptQueue, rebuildProjection, sharedContext, timelinePage, workspaceStatus,
+} from "@atelier/projections";
+import { Workload } from "../packages/projections/test/support/workload.ts";
+import {
+  diskOf, fmtMs, fmtRate, rawSqliteBatchedInsert, removeDir, report, scratchDir, scratchRoot, summarize, type Row,
+} from "./raw.ts";
+
+/** Bump when the workload generator or the log format changes, so a stale cache is not reused. */
+const FORMAT = 2;
+const EVENTS = Number(process.env.ATELIER_BENCH_EVENTS ?? 1_000_000);
+const AGENTS = 8;
+const PATHS = 200;
+const SEED = 2026;
+const QUERY_RUNS = 2000;
+const LAG_RATE = 1000;
+const LAG_SECONDS = 5;
+
+const openCached = (dir: string, clock = systemClock): Promise<EventLog> =>
+  openLog(dir, { workspace: "ws_test", catalogue: atelierCatalogue, fsync: "none", clock });
+
+/** The cached workspace folder holding a log of EVENTS events, generated when missing. */
+const cachedWorkspace = async (): Promise<string> => {
+  const dir = path.join(scratchRoot, `bench-projections-v${FORMAT}-${EVENTS}`);
+  const done = path.join(dir, "complete");
+  if (fs.existsSync(done)) return dir;
+  removeDir(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  console.log(`generating a ${EVENTS.toLocaleString("en")}-event workspace in ${dir} (cached for later runs)...`);
+  const started = performance.now();
+  const workload = new Workload({ seed: SEED, agents: AGENTS, paths: PATHS });
+  const log = await openCached(dir, { ...systemClock, now: () => workload.now });
+  let reported = 0;
+  while (log.head() < EVENTS) {
+    await log.append(workload.take(Math.min(1000, EVENTS - log.head())));
+    if (log.head() - reported >= 100_000) {
+      reported = log.head();
+      console.log(`  ${reported.toLocaleString("en")} events, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    }
+  }
+  await log.close();
+  fs.writeFileSync(done, `${new Date().toISOString()}\n`);
+  return dir;
+};
+
+/** p99 of `fn` over QUERY_RUNS calls (after a warm-up), each call given its run index. */
+const p99Of = (fn: (i: number) => unknown): number => {
+  for (let i = 0; i < 200; i++) fn(i);
+  const samples: number[] = [];
+  for (let i = 0; i < QUERY_RUNS; i++) {
+    const t0 = performance.now();
+    fn(i);
+    samples.push(performance.now() - t0);
+  }
+  return summarize(samples).p99;
+};
+
+const queryRows = (p: Projection, head: number): Row[] => {
+  const agents = listAgents(p).map((a) => a.id);
+  const agent = (i: number) => agents[i % agents.length]!;
+  const cursor = (i: number) => 1 + ((i * 7919) % head);
+  const types = ["lock.acquired", "prompt.completed", "task.claimed", "bus.published", "workspace.touched", "agent.failed"];
+  const cases: Array<[string, (i: number) => unknown]> = [
+    ["workspace status", () => workspaceStatus(p)],
+    ["agents", () => listAgents(p)],
+    ["locks as a file tree", () => lockTree(p)],
+    ["prompt queue (all agents)", () => promptQueue(p)],
+    ["prompt queue (one agent)", (i) => promptQueue(p, { agent: agent(i) })],
+    ["messages page (50)", (i) => listMessages(p, { before: cursor(i) })],
+    ["messages page, one agent", (i) => listMessages(p, { agent: agent(i), before: cursor(i) })],
+    ["timeline page (50) from a seq", (i) => timelinePage(p, { after: cursor(i) })],
+    ["timeline by type", (i) => timelinePage(p, { type: types[i % types.length]!, before: cursor(i) })],
+    ["timeline by agent", (i) => timelinePage(p, { agent: agent(i), after: cursor(i) })],
+    ["timeline by entity", (i) => timelinePage(p, { entity: i % 2 ? "tasks" : `agent:${agent(i)}`, before: cursor(i) })],
+    ["timeline by type and agent", (i) => timelinePage(p, { type: types[i % types.length]!, agent: agent(i), before: cursor(i) })],
+    ["per-agent metrics (all)", () => agentMetrics(p)],
+    ["agent runs page", (i) => agentRuns(p, agent(i), { before: cursor(i) })],
+    ["lock contention", () => lockContention(p)],
+    ["open tasks", () => openTasks(p)],
+    ["shared context", () => sharedContext(p)],
+  ];
+  return cases.map(([name, fn]) => {
+    const p99 = p99Of(fn);
+    return { metric: `query p99: ${name}`, measured: fmtMs(p99), target: "< 1 ms", pass: p99 < 1 };
+  });
+};
+
+/**
+ * Appends LAG_RATE events/s (one workload step each, group-committed with fsync "batch") to a
+ * copy of the workspace and times append → the projection has applied it, and commit → applied.
+ */
+const liveLag = async (cached: string, projectionDb: string, scratch: string): Promise<{ appendToQueryable: number[]; commitToApplied: number[] }> => {
+  const dir = path.join(scratch, "live");
+  fs.cpSync(path.join(cached, "log"), path.join(dir, "log"), { recursive: true });
+  fs.copyFileSync(projectionDb, path.join(dir, "projections.db"));
+  const history = await openCached(dir);
+  const last = history.read({ from: history.head() }).next().value!;
+  const world = replay(history.read({}));
+  await history.close();
+  const workload = new Workload({ seed: SEED + 1, agents: AGENTS, resume: { world, now: (last.payload as { at: number }).at } });
+  const log = await openLog(dir, { workspace: "ws_test", catalogue: atelierCatalogue, fsync: "batch", clock: { ...systemClock, now: () => workload.now } });
+  // Listeners run in order inside the log's commit, before any appender's continuation: this
+  // one first, then the projection's apply, then the onApplied hook.
+  let committedAt = 0;
+  log.onCommit(() => void (committedAt = performance.now()));
+  const projection = await openProjection(dir, log);
+  if (projection.rebuilt) throw new Error(`the copied projection was rebuilt (${projection.rebuilt})`);
+  let applied = { seq: 0, at: 0, committedAt: 0 };
+  projection.onApplied((seq) => void (applied = { seq, at: performance.now(), committedAt }));
+  const appendToQueryable: number[] = [];
+  const commitToApplied: number[] = [];
+  const pending: Array<Promise<void>> = [];
+  const total = LAG_RATE * LAG_SECONDS;
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / LAG_RATE;
+    while (performance.now() < due) await new Promise((r) => setTimeout(r, 1));
+    workload.now += 1;
+    const t0 = performance.now();
+    pending.push(
+      log.append(workload.take(1)).then((events) => {
+        if (applied.seq < events.at(-1)!.seq) throw new Error("append resolved before the projection applied it");
+        appendToQueryable.push(applied.at - t0);
+        commitToApplied.push(applied.at - applied.committedAt);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  if (projection.seq !== log.head()) throw new Error("the projection fell behind the log");
+  projection.close();
+  await log.close();
+  return { appendToQueryable, commitToApplied };
+};
+
+export async function run(): Promise<void> {
+  const cached = await cachedWorkspace();
+  const scratch = scratchDir("bench-projections");
+  console.log(`\nbench projections: ${EVENTS.toLocaleString("en")} events; scratch ${scratch} on ${diskOf(scratch)}`);
+  try {
+    const raw = rawSqliteBatchedInsert({ dir: scratch, rows: 500_000, batch: 1000 });
+
+    const log = await openCached(cached);
+    const head = log.head();
+    const dbPath = path.join(scratch, "projections.db");
+    const t0 = performance.now();
+    rebuildProjection(dbPath, log);
+    const seconds = (performance.now() - t0) / 1000;
+    const rebuildRate = head / seconds;
+    const ratio = rebuildRate / raw.perSecond;
+
+    const projection = await openProjection(dbPath, log);
+    const queries = queryRows(projection, head);
+    projection.close();
+    await log.close();
+
+    const lag = await liveLag(cached, dbPath, scratch);
+    const e2e = summarize(lag.appendToQueryable);
+    const apply = summarize(lag.commitToApplied);
+
+    const rows: Row[] = [
+      {
+        metric: `rebuild throughput (${head.toLocaleString("en")} events, 10k-event transactions, swap included)`,
+        measured: `${fmtRate(rebuildRate)} ev/s (${seconds.toFixed(2)} s)`,
+        raw: `${fmtRate(raw.perSecond)} rows/s (SQLite WAL, 1,000-row transactions)`,
+        ratio,
+        target: "≥ 150k ev/s and ≥ 60% of raw",
+        pass: rebuildRate >= 150_000 && ratio >= 0.6,
+      },
+      {
+        metric: `live lag p99, append → queryable (fsync batch, ${LAG_RATE} ev/s for ${LAG_SECONDS} s)`,
+        measured: fmtMs(e2e.p99),
+        target: "< 5 ms",
+        pass: e2e.p99 < 5,
+      },
+      { metric: "live apply p99, commit → applied (the projection's own share)", measured: fmtMs(apply.p99) },
+      ...queries,
+    ];
+    const size = fs.statSync(dbPath).size;
+    report("projections", rows, [
+      `projection file ${(size / 2 ** 20).toFixed(0)} MiB; append → queryable p50 ${fmtMs(e2e.p50)}, max ${fmtMs(e2e.max)}; query p99 over ${QUERY_RUNS} runs each after a warm-up`,
+    ]);
+  } finally {
+    removeDir(scratch);
+  }
+}
