@@ -16,7 +16,7 @@ import type { Reactor, Tx } from "./tx.ts";
  * that goes offline or fails lets go of its locks, waits, tasks and prompt. They join the
  * transaction that caused them, so the log never shows the cause without its consequences.
  */
-export const reactor: Reactor = (tx, entity, effect) => {
+export const reactor: Reactor = (tx, _entity, effect) => {
   if (effect.type === "lock.grants") {
     const { path, grants } = effect as LockGrantsEffect;
     for (const g of grants) grantLock(tx, path, g.agent, g.mode, g.leaseMs);
