@@ -46,6 +46,8 @@ export interface NatsServerOptions {
   readonly storeDir?: string;
   /** Default: nats/nats-server.conf; its `listen` and `store_dir` are replaced by the above. */
   readonly config?: string;
+  /** Other loopback ports of the config to move (the cluster's route ports). */
+  readonly movePorts?: ReadonlyMap<number, number>;
 }
 
 /** A loopback port nobody listens on right now. */
@@ -101,7 +103,10 @@ export const startNatsServer = async (options: NatsServerOptions = {}): Promise<
   const configFile = path.join(storeDir, "test-nats-server.conf");
   fs.writeFileSync(
     configFile,
-    source.replace(/^\s*listen:.*$/m, `listen: 127.0.0.1:${port}`).replace(/^(\s*)store_dir:.*$/m, `$1store_dir: ${JSON.stringify(path.join(storeDir, "js"))}`),
+    source
+      .replace(/^\s*listen:.*$/m, `listen: 127.0.0.1:${port}`)
+      .replace(/^(\s*)store_dir:.*$/m, `$1store_dir: ${JSON.stringify(path.join(storeDir, "js"))}`)
+      .replace(/127\.0\.0\.1:(\d+)/g, (all, p: string) => `127.0.0.1:${options.movePorts?.get(Number(p)) ?? p}`),
   );
   const args = ["-c", configFile];
   let child: ChildProcess | undefined = await launch(args);
@@ -151,4 +156,34 @@ export const readSubject = async (nc: NatsConnection, stream: string, subject: s
   }
   await messages.close();
   return events;
+};
+
+export interface NatsCluster {
+  /** All three client URLs, comma-separated, as `--nats` takes them. */
+  readonly url: string;
+  readonly nodes: readonly NatsServer[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The 3-node cluster of nats/cluster/, on free loopback ports (client and route ports both moved)
+ * with temp stores. Nodes are ready one by one; JetStream needs a moment more to elect a leader.
+ */
+export const startNatsCluster = async (): Promise<NatsCluster> => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "atelier-nats-cluster-"));
+  const movePorts = new Map<number, number>();
+  for (const configured of [4222, 4223, 4224, 6222, 6223, 6224]) movePorts.set(configured, await freePort());
+  const nodes = await Promise.all(
+    [1, 2, 3].map((i) =>
+      startNatsServer({ port: movePorts.get(4221 + i)!, storeDir: path.join(root, `n${i}`), config: path.join(repoRoot, "nats", "cluster", `node-${i}.conf`), movePorts }),
+    ),
+  );
+  return {
+    url: nodes.map((n) => n.url).join(","),
+    nodes,
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
 };
