@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 it("keeps mirroring through the loss of the stream leader; the survivors equal the log", { timeout: 60_000 }, async () => {
-  const mirror = startMirror(log, { url: cluster.url, stream: { replicas: 3 }, backoff: { baseMs: 50, maxMs: 500 }, ackTimeoutMs: 2000 });
+  const mirror = startMirror(log, { url: cluster.url, stream: { replicas: 3 }, backoff: { baseMs: 50, maxMs: 500 }, timeoutMs: 2000 });
   await appendTicks(20);
   await mirror.mirrored(log.head());
 

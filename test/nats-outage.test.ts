@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 it("survives nats-server being killed and restarted mid-stream: no gap, no duplicate", async () => {
-  const retry = { backoff: { baseMs: 20, maxMs: 300 }, ackTimeoutMs: 2000 };
+  const retry = { backoff: { baseMs: 20, maxMs: 300 }, timeoutMs: 2000 };
   const mirrors: Mirror[] = [startMirror(logs[0]!, { url: server.url, ...retry }), startMirror(logs[1]!, { connection: shared, ...retry })];
   // Both logs take 20 events every 5 ms until told to stop.
   let appending = true;

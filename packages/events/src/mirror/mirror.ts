@@ -29,8 +29,8 @@ export interface MirrorOptions {
   readonly stream?: StreamOptions;
   /** Publishes in flight at most (default 1,024). */
   readonly window?: number;
-  /** How long to wait for a PubAck before the session is deemed broken (default 5 s). */
-  readonly ackTimeoutMs?: number;
+  /** How long to wait for a PubAck, a JetStream reply or a connection (default 5 s). */
+  readonly timeoutMs?: number;
   readonly backoff?: BackoffOptions;
   /** Times the backoff between sessions. */
   readonly clock?: Clock;
@@ -102,6 +102,7 @@ class LogMirror implements Mirror {
   private readonly streamName: string;
   private readonly window: number;
   private readonly refillAt: number;
+  private readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly segments: SegmentStarts | undefined;
@@ -131,6 +132,7 @@ class LogMirror implements Mirror {
     this.window = Math.max(1, options.window ?? 1024);
     // Refill in batches: reading the log for one line per ack would cost more than the publish.
     this.refillAt = Math.ceil(this.window / 4);
+    this.timeoutMs = options.timeoutMs ?? 5000;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom();
     this.segments = options.workspaceDir ? new SegmentStarts(options.storage ?? nodeStorage(), options.workspaceDir) : undefined;
@@ -178,7 +180,7 @@ class LogMirror implements Mirror {
     while (!this.stopping) {
       try {
         const nc = await this.connection();
-        const jsm = await jetstreamManager(nc);
+        const jsm = await jetstreamManager(nc, { timeout: this.timeoutMs });
         await ensureStream(jsm, this.options.stream);
         await this.reconcile(jsm);
         this.sessions++;
@@ -203,7 +205,7 @@ class LogMirror implements Mirror {
     if (this.owned && !this.owned.isClosed()) return this.owned;
     // No client-side reconnect: a dropped connection ends the session and the loop's backoff
     // (jittered, on the injected clock) decides when to try again.
-    this.owned = await connect({ servers: this.options.url!.split(","), reconnect: false, name: `atelier-mirror ${this.workspace}` });
+    this.owned = await connect({ servers: this.options.url!.split(","), reconnect: false, timeout: this.timeoutMs, name: `atelier-mirror ${this.workspace}` });
     return this.owned;
   }
 
@@ -297,7 +299,7 @@ class LogMirror implements Mirror {
     for (const { seq, line } of this.log.readRaw({ from: s.next, to: Math.min(head, s.next + free - 1) })) {
       s.inFlight++;
       publishLine(s.target, seq, line, {
-        timeoutMs: this.options.ackTimeoutMs ?? 5000,
+        timeoutMs: this.timeoutMs,
         segmentStart: this.segments?.isStart(seq, head) ?? false,
         ...(seq === first && guard !== undefined ? { expectLastSubjectSequence: guard } : {}),
       })
