@@ -16,6 +16,7 @@ import {
 } from "@atelier/events";
 import { UsageError, parseCommandArgs, type Command, type Output } from "../command.ts";
 
+/** `--nats` falls back to ATELIER_NATS_URL; `--stream` names a stream other than ATELIER. */
 const natsOptions = { nats: { type: "string" }, stream: { type: "string" } } as const;
 
 /** Connects to `--nats`, or ATELIER_NATS_URL, runs `fn`, and closes the connection. */
@@ -43,7 +44,7 @@ const progress = (io: Output, workspace: string): ((head: number) => void) => {
 
 export const follow: Command = {
   path: ["follow"],
-  usage: "atelier follow --nats <url> <ws> [dir] [--once] [--stream NAME]",
+  usage: "atelier follow --nats <url> <ws> [dir] [--once]",
   summary: "copy a workspace's log from JetStream into a read-only folder and keep following it",
   async run(args, io) {
     const { positionals, values } = parseCommandArgs(args, { ...natsOptions, once: { type: "boolean" } }, { min: 1, max: 2 });
@@ -77,7 +78,7 @@ export const follow: Command = {
 
 export const restore: Command = {
   path: ["restore"],
-  usage: "atelier restore --nats <url> <ws> <dir> [--stream NAME]",
+  usage: "atelier restore --nats <url> <ws> <dir>",
   summary: "rebuild a workspace's log in an empty folder from JetStream",
   async run(args, io) {
     const { positionals, values } = parseCommandArgs(args, natsOptions, { min: 2, max: 2 });
@@ -110,7 +111,7 @@ const workspaceId = (dir: string): string => {
 
 export const mirrorStatus: Command = {
   path: ["mirror", "status"],
-  usage: "atelier mirror status --nats <url> <data-dir|ws-dir...> [--stream NAME]",
+  usage: "atelier mirror status --nats <url> <data-dir|ws-dir...>",
   summary: "per workspace: log head, mirrored head in JetStream, lag; exit 1 if any diverged",
   async run(args, io) {
     const { positionals, values } = parseCommandArgs(args, natsOptions, { min: 1, max: Number.POSITIVE_INFINITY });
