@@ -110,6 +110,9 @@ export const startNatsServer = async (options: NatsServerOptions = {}): Promise<
   );
   const args = ["-c", configFile];
   let child: ChildProcess | undefined = await launch(args);
+  // A test process that dies without stopping its server must not leave it running.
+  const reap = (): void => void child?.kill("SIGKILL");
+  process.once("exit", reap);
   const running = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
   const signal = async (sig: NodeJS.Signals): Promise<void> => {
     if (!child || !running()) return;
@@ -129,6 +132,7 @@ export const startNatsServer = async (options: NatsServerOptions = {}): Promise<
       child = await launch(args);
     },
     async stop() {
+      process.removeListener("exit", reap);
       await signal("SIGTERM");
       if (ownStore) fs.rmSync(storeDir, { recursive: true, force: true });
     },
