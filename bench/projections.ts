@@ -19,7 +19,7 @@ import {
 } from "./raw.ts";
 
 /** Bump when the workload generator or the log format changes, so a stale cache is not reused. */
-const FORMAT = 2;
+const FORMAT = 3;
 const EVENTS = Number(process.env.ATELIER_BENCH_EVENTS ?? 1_000_000);
 const AGENTS = 8;
 const PATHS = 200;

@@ -142,6 +142,44 @@ export const rawFdatasyncPerLine = (options: FileRawOptions): Rate =>
     return rate(n, start);
   });
 
+/**
+ * As `rawFdatasyncPerLine`, but awaiting the callback `fs.fdatasync` (a libuv thread-pool job),
+ * which is how an event loop that must not block syncs, and how the log's node storage does it.
+ */
+export const rawFdatasyncPerLineAsync = async (options: FileRawOptions): Promise<Rate> => {
+  const file = path.join(options.dir, "raw-fsync-async.jsonl");
+  const fd = fs.openSync(file, "a");
+  try {
+    const { lines, maxLines } = options;
+    const deadline = options.maxSeconds === undefined ? Infinity : performance.now() + options.maxSeconds * 1000;
+    const start = performance.now();
+    let n = 0;
+    while (n < maxLines && performance.now() < deadline) {
+      writeAll(fd, lines[n % lines.length]!);
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+      n++;
+    }
+    return rate(n, start);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+};
+
+/** Latency in ms of each `writeSync` + fdatasync of one line, for `seconds`, back to back. */
+export const rawFdatasyncLatencies = (options: { dir: string; lines: readonly Buffer[]; seconds: number }): number[] =>
+  withFile(options.dir, "raw-latency.jsonl", (fd) => {
+    const samples: number[] = [];
+    const deadline = performance.now() + options.seconds * 1000;
+    for (let n = 0; performance.now() < deadline; n++) {
+      const t0 = performance.now();
+      writeAll(fd, options.lines[n % options.lines.length]!);
+      fs.fdatasyncSync(fd);
+      samples.push(performance.now() - t0);
+    }
+    return samples;
+  });
+
 /** Reads a JSONL file whole, splits it and JSON.parses every line: the ceiling for reading a log back. */
 export const rawReadParse = (files: readonly string[]): Rate => {
   const start = performance.now();
@@ -231,6 +269,14 @@ export const percentileSorted = (sorted: readonly number[], p: number): number =
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+};
+
+/** The median of `values` (mean of the middle two for an even count); NaN for none. */
+export const median = (values: readonly number[]): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
 export interface LatencySummary {
