@@ -14,4 +14,5 @@ export {
   type SubjectHead,
 } from "./stream.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export { natsConnect, type Ack, type JetStreamConnect, type JetStreamSession } from "./port.ts";
 export { connectNats, mirroredHead, natsUrl, type NatsConnection } from "./connect.ts";

@@ -8,8 +8,7 @@
  * its in-flight publishes settle; the next one starts after a jittered backoff and reconciles
  * again, so nothing is re-sent blindly, even past the duplicate window.
  */
-import { jetstream, jetstreamManager, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
-import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventLog } from "../log/log.ts";
 import { systemClock, type Clock } from "../services/clock.ts";
 import { cryptoRandom } from "../services/crypto-random.ts";
@@ -17,15 +16,17 @@ import type { Random } from "../services/random.ts";
 import { nodeStorage } from "../storage/node.ts";
 import type { Storage } from "../storage/storage.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import { publishLine, type PublishTarget } from "./publish.ts";
+import { natsConnect, type Ack, type JetStreamConnect, type JetStreamSession } from "./port.ts";
 import { SegmentStarts } from "./segment-starts.ts";
-import { DEFAULT_STREAM, ensureStream, readSubjectHead, subjectFor, type StreamOptions } from "./stream.ts";
+import { DEFAULT_STREAM, subjectFor, type StreamOptions } from "./stream.ts";
 
 export interface MirrorOptions {
   /** NATS server URL(s), comma-separated; the mirror owns this connection and closes it on stop. */
   readonly url?: string;
   /** A connection to share instead (it keeps its own reconnect policy; stop leaves it open). */
   readonly connection?: NatsConnection;
+  /** Any other JetStream, e.g. MemoryJetStream in the simulator. One of the three is required. */
+  readonly jetstream?: JetStreamConnect;
   readonly stream?: StreamOptions;
   /** Publishes in flight at most (default 1,024). */
   readonly window?: number;
@@ -75,8 +76,7 @@ export class MirrorDiverged extends Error {
 }
 
 interface Session {
-  readonly target: PublishTarget;
-  readonly jsm: JetStreamManager;
+  readonly js: JetStreamSession;
   next: number;
   inFlight: number;
   /** Acks received beyond the contiguous prefix: seq → stream sequence. */
@@ -95,8 +95,6 @@ interface Waiter {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-const decoder = new TextDecoder();
-
 class LogMirror implements Mirror {
   private readonly workspace: string;
   private readonly streamName: string;
@@ -112,7 +110,8 @@ class LogMirror implements Mirror {
   private duplicates = 0;
   private sessions = 0;
   private lastError: string | undefined;
-  private owned: NatsConnection | undefined;
+  private readonly connect: JetStreamConnect;
+  private current: JetStreamSession | undefined;
   private session: Session | undefined;
   private fillQueued = false;
   private stopping = false;
@@ -125,7 +124,6 @@ class LogMirror implements Mirror {
     private readonly log: EventLog,
     private readonly options: MirrorOptions,
   ) {
-    if (!options.url && !options.connection) throw new Error("startMirror needs a NATS url or connection");
     this.workspace = log.workspace;
     subjectFor(this.workspace); // refuse an id that cannot be a subject now, not on first publish
     this.streamName = options.stream?.name ?? DEFAULT_STREAM;
@@ -133,6 +131,11 @@ class LogMirror implements Mirror {
     // Refill in batches: reading the log for one line per ack would cost more than the publish.
     this.refillAt = Math.ceil(this.window / 4);
     this.timeoutMs = options.timeoutMs ?? 5000;
+    const name = `atelier-mirror ${this.workspace}`;
+    if (options.jetstream) this.connect = options.jetstream;
+    else if (options.connection) this.connect = natsConnect({ connection: options.connection }, this.timeoutMs, name);
+    else if (options.url) this.connect = natsConnect({ url: options.url }, this.timeoutMs, name);
+    else throw new Error("startMirror needs a NATS url, a connection or a JetStream");
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom();
     this.segments = options.workspaceDir ? new SegmentStarts(options.storage ?? nodeStorage(), options.workspaceDir) : undefined;
@@ -179,15 +182,14 @@ class LogMirror implements Mirror {
     let attempt = 0;
     while (!this.stopping) {
       try {
-        const nc = await this.connection();
-        const jsm = await jetstreamManager(nc, { timeout: this.timeoutMs });
-        await ensureStream(jsm, this.options.stream);
-        await this.reconcile(jsm);
+        const js = await this.open();
+        await js.ensureStream(this.options.stream ?? {});
+        await this.reconcile(js);
         this.sessions++;
         attempt = 0;
         this.state = "mirroring";
         this.lastError = undefined;
-        await this.run(nc, jsm);
+        await this.run(js);
       } catch (error) {
         if (this.stopping) break;
         this.lastError = messageOf(error);
@@ -196,17 +198,14 @@ class LogMirror implements Mirror {
       }
     }
     this.state = "stopped";
-    if (this.owned) await this.owned.close().catch(() => undefined);
+    await this.current?.close().catch(() => undefined);
   }
 
-  /** The shared connection, or the owned one, reopened when the server dropped it. */
-  private async connection(): Promise<NatsConnection> {
-    if (this.options.connection) return this.options.connection;
-    if (this.owned && !this.owned.isClosed()) return this.owned;
-    // No client-side reconnect: a dropped connection ends the session and the loop's backoff
-    // (jittered, on the injected clock) decides when to try again.
-    this.owned = await connect({ servers: this.options.url!.split(","), reconnect: false, timeout: this.timeoutMs, name: `atelier-mirror ${this.workspace}` });
-    return this.owned;
+  /** The current session while its connection lives, else a new one. */
+  private async open(): Promise<JetStreamSession> {
+    if (this.current && !this.current.isClosed()) return this.current;
+    this.current = await this.connect();
+    return this.current;
   }
 
   /**
@@ -215,8 +214,8 @@ class LogMirror implements Mirror {
    * after it, guarded by its stream sequence. JetStream may hold less than the last session
    * confirmed (a store that lost its tail); the mirror simply re-sends from there.
    */
-  private async reconcile(jsm: JetStreamManager): Promise<void> {
-    const head = await readSubjectHead(jsm, this.streamName, this.workspace);
+  private async reconcile(js: JetStreamSession): Promise<void> {
+    const head = await js.subjectHead(this.streamName, this.workspace);
     const logHead = this.log.head();
     if (head.seq > logHead) {
       throw new MirrorDiverged(`JetStream holds ${this.workspace} up to seq ${head.seq} but the log ends at ${logHead}: restore the workspace from JetStream, or purge its subject`);
@@ -236,12 +235,11 @@ class LogMirror implements Mirror {
    * Publishes until stopped (resolves) or until a publish fails (rejects), once in-flight
    * publishes settle; or at once when the connection drops.
    */
-  private run(nc: NatsConnection, jsm: JetStreamManager): Promise<void> {
-    const statuses = nc.status();
+  private run(js: JetStreamSession): Promise<void> {
+    let stopWatching = (): void => undefined;
     return new Promise<void>((resolve, reject) => {
-      this.session = {
-        target: { js: jetstream(nc), stream: this.streamName, workspace: this.workspace },
-        jsm,
+      const s: Session = {
+        js,
         next: this.confirmed + 1,
         inFlight: 0,
         acked: new Map(),
@@ -250,31 +248,19 @@ class LogMirror implements Mirror {
         resolve,
         reject,
       };
-      void this.watch(this.session, statuses);
+      this.session = s;
+      // A connection that reconnects by itself drops what it had not sent, then sends what was
+      // published while it was down: those could land behind lost ones. So a drop ends the
+      // session at once, and the next one reconciles.
+      stopWatching = js.onDrop((reason) => {
+        s.failure ??= new Error(`NATS connection lost (${reason})`);
+        this.settle(s, true);
+      });
       this.fill();
     }).finally(() => {
-      (statuses as { stop?(): void }).stop?.();
+      stopWatching();
       this.session = undefined;
     });
-  }
-
-  /**
-   * A connection that reconnects by itself drops what it had not sent and then sends what was
-   * published while it was down: publishes made after the drop could land behind lost ones. So
-   * a drop ends the session at once; the next one reconciles.
-   */
-  private async watch(s: Session, statuses: AsyncIterable<Status>): Promise<void> {
-    try {
-      for await (const status of statuses) {
-        if (status.type === "disconnect" || status.type === "staleConnection" || status.type === "close") {
-          s.failure ??= new Error(`NATS connection lost (${status.type})`);
-          this.settle(s, true);
-          return;
-        }
-      }
-    } catch {
-      // The iterator ends with the session; nothing to report.
-    }
   }
 
   /** Schedules a fill; commits and acks arrive in bursts, one read of the log serves them all. */
@@ -298,11 +284,12 @@ class LogMirror implements Mirror {
     const first = s.next;
     for (const { seq, line } of this.log.readRaw({ from: s.next, to: Math.min(head, s.next + free - 1) })) {
       s.inFlight++;
-      publishLine(s.target, seq, line, {
-        timeoutMs: this.timeoutMs,
-        segmentStart: this.segments?.isStart(seq, head) ?? false,
-        ...(seq === first && guard !== undefined ? { expectLastSubjectSequence: guard } : {}),
-      })
+      s.js
+        .publish(this.streamName, this.workspace, seq, line, {
+          timeoutMs: this.timeoutMs,
+          segmentStart: this.segments?.isStart(seq, head) ?? false,
+          ...(seq === first && guard !== undefined ? { expectLastSubjectSequence: guard } : {}),
+        })
         .then((ack) => (ack.duplicate ? this.checkDuplicate(s, seq, line, ack) : ack))
         .then(
           (ack) => this.acked(s, seq, ack),
@@ -317,16 +304,16 @@ class LogMirror implements Mirror {
    * points at is this very event: a purged subject, or another writer's event under the same
    * id, must not count as mirrored.
    */
-  private async checkDuplicate(s: Session, seq: number, line: string, ack: PubAck): Promise<PubAck> {
+  private async checkDuplicate(s: Session, seq: number, line: string, ack: Ack): Promise<Ack> {
     this.duplicates++;
-    const stored = await s.jsm.streams.getMessage(this.streamName, { seq: ack.seq });
-    if (!stored || stored.subject !== subjectFor(this.workspace) || decoder.decode(stored.data) !== line) {
+    const stored = await s.js.storedAt(this.streamName, ack.seq);
+    if (stored?.subject !== subjectFor(this.workspace) || stored.line !== line) {
       throw new MirrorDiverged(`JetStream took event ${seq} of ${this.workspace} as a duplicate of message ${ack.seq}, which does not hold it`);
     }
     return ack;
   }
 
-  private acked(s: Session, seq: number, ack: PubAck): void {
+  private acked(s: Session, seq: number, ack: Ack): void {
     s.inFlight--;
     if (s.failure === undefined) {
       s.acked.set(seq, ack.seq);
