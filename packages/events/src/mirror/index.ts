@@ -15,4 +15,5 @@ export {
 } from "./stream.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
 export { natsConnect, type Ack, type JetStreamConnect, type JetStreamSession } from "./port.ts";
+export { MemoryJetStream, type StoredMessage } from "./memory-jetstream.ts";
 export { connectNats, mirroredHead, natsUrl, type NatsConnection } from "./connect.ts";
