@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { type EventLog, openLog, systemClock } from "@atelier/events";
-import { atelierCatalogue, replay } from "@atelier/actors/machines";
+import { atelierCatalogue, type WorldState } from "@atelier/actors/machines";
 import {
   agentMetrics, agentRuns, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, type Projection,
   promptQueue, rebuildProjection, sharedContext, timelinePage, workspaceStatus,
@@ -19,7 +19,7 @@ import {
 } from "./raw.ts";
 
 /** Bump when the workload generator or the log format changes, so a stale cache is not reused. */
-const FORMAT = 3;
+const FORMAT = 4;
 const EVENTS = Number(process.env.ATELIER_BENCH_EVENTS ?? 1_000_000);
 const AGENTS = 8;
 const PATHS = 200;
@@ -50,7 +50,9 @@ const cachedWorkspace = async (): Promise<string> => {
       console.log(`  ${reported.toLocaleString("en")} events, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
   }
+  const world = workload.world(log.head());
   await log.close();
+  fs.writeFileSync(path.join(dir, "world.json"), JSON.stringify({ world, now: workload.now }));
   fs.writeFileSync(done, `${new Date().toISOString()}\n`);
   return dir;
 };
@@ -105,11 +107,8 @@ const liveLag = async (cached: string, projectionDb: string, scratch: string): P
   const dir = path.join(scratch, "live");
   fs.cpSync(path.join(cached, "log"), path.join(dir, "log"), { recursive: true });
   fs.copyFileSync(projectionDb, path.join(dir, "projections.db"));
-  const history = await openCached(dir);
-  const last = history.read({ from: history.head() }).next().value!;
-  const world = replay(history.read({}));
-  await history.close();
-  const workload = new Workload({ seed: SEED + 1, agents: AGENTS, resume: { world, now: (last.payload as { at: number }).at } });
+  const resume = JSON.parse(fs.readFileSync(path.join(cached, "world.json"), "utf8")) as { world: WorldState; now: number };
+  const workload = new Workload({ seed: SEED + 1, agents: AGENTS, resume });
   const log = await openLog(dir, { workspace: "ws_test", catalogue: atelierCatalogue, fsync: "batch", clock: { ...systemClock, now: () => workload.now } });
   // Listeners run in order inside the log's commit, before any appender's continuation: this
   // one first, then the projection's apply, then the onApplied hook.
@@ -139,7 +138,7 @@ const liveLag = async (cached: string, projectionDb: string, scratch: string): P
   }
   await Promise.all(pending);
   if (projection.seq !== log.head()) throw new Error("the projection fell behind the log");
-  projection.close();
+  await projection.close();
   await log.close();
   return { appendToQueryable, commitToApplied };
 };
@@ -162,7 +161,7 @@ export async function run(): Promise<void> {
 
     const projection = await openProjection(dbPath, log);
     const queries = queryRows(projection, head);
-    projection.close();
+    await projection.close();
     await log.close();
 
     const lag = await liveLag(cached, dbPath, scratch);

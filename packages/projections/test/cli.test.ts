@@ -14,7 +14,7 @@ const collector = (isTTY = false) => {
 const workspace = async (seed: number) => {
   const dir = tempDir("cli");
   const log = await writeWorkspace(dir, seed, 1500);
-  (await openProjection(dir, log)).close();
+  await (await openProjection(dir, log)).close();
   await log.close();
   return dir;
 };

@@ -36,7 +36,7 @@ describe("a crash mid-catch-up leaves rows and checkpoint consistent", () => {
 
     const projection = await openProjection(dir, log);
     expect(projection.seq).toBe(log.head());
-    projection.close();
+    await projection.close();
     expect(checkProjection(dir, log)).toMatchObject({ ok: true, seq: log.head() });
     await log.close();
   });
@@ -58,7 +58,7 @@ describe("a crash mid-catch-up leaves rows and checkpoint consistent", () => {
     const projection = await openProjection(dir, reopened);
     expect(projection.rebuilt).toBeUndefined();
     expect(projection.seq).toBe(head);
-    projection.close();
+    await projection.close();
     expect(checkProjection(dir, reopened)).toEqual({ ok: true, differingTables: [], seq: head });
     await reopened.close();
   });

@@ -51,7 +51,7 @@ describe("a projection maintained incrementally, through crashes and restarts, d
           if (roll < 25) projection = await open();
         } else if (roll < 3) {
           crashes.stop++;
-          projection.close();
+          await projection.close();
           projection = undefined;
         } else if (roll < 6) {
           // A projector throws mid-transaction on a coming event: that batch rolls back, the
@@ -59,7 +59,7 @@ describe("a projection maintained incrementally, through crashes and restarts, d
           crashes.throw++;
           fail.add(log.head() + nextInt(random, 1, 30));
           if (chance(random, 0.5)) {
-            projection.close();
+            await projection.close();
             projection = undefined;
           }
         } else if (roll < 8) {
@@ -69,7 +69,7 @@ describe("a projection maintained incrementally, through crashes and restarts, d
         } else if (roll < 9 && saved) {
           // Power loss under synchronous=NORMAL: the last committed transactions are gone (F19).
           crashes.powerLoss++;
-          projection.close();
+          await projection.close();
           rmSync(dbPath, { force: true });
           rebuildFrom(savedPath, dbPath);
           projection = await open();
@@ -83,7 +83,7 @@ describe("a projection maintained incrementally, through crashes and restarts, d
       expect(projection.seq).toBe(log.head());
       expect(projection.rebuilt).toBeUndefined();
       const incremental = canonicalDump(projection.db);
-      projection.close();
+      await projection.close();
 
       const rebuilt = join(dir, "rebuilt.db");
       rebuildProjection(rebuilt, log);

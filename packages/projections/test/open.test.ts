@@ -27,7 +27,7 @@ describe("opening a projection", () => {
       expect(projection.seq).toBe(events.at(-1)!.seq);
     }
     expect(applied.at(-1)).toBe(log.head());
-    projection.close();
+    await projection.close();
     expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
   });
@@ -59,7 +59,7 @@ describe("opening a projection", () => {
     expect(projection.seq).toBe(log.head());
     expect(projection.error).toBeUndefined();
     expect(errors).toHaveLength(1);
-    projection.close();
+    await projection.close();
     expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
   });
@@ -67,27 +67,27 @@ describe("opening a projection", () => {
   it("rebuilds when the projector version changes", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 33, 500);
-    (await openProjection(dir, log)).close();
+    await (await openProjection(dir, log)).close();
     const again = await openProjection(dir, log);
     expect(again.rebuilt).toBeUndefined();
-    again.close();
+    await again.close();
     const changed = await openProjection(dir, log, { registry: renamed("atelier@next") });
     expect(changed.rebuilt).toBe("projectors");
     expect(changed.seq).toBe(log.head());
-    changed.close();
+    await changed.close();
     await log.close();
   });
 
   it("rebuilds when a migration that needs a replay runs, and migrates by user_version", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 34, 500);
-    (await openProjection(dir, log)).close();
+    await (await openProjection(dir, log)).close();
     const chain = [...MIGRATIONS, { sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);", replay: true }];
     const projection = await openProjection(dir, log, { migrations: chain });
     expect(projection.rebuilt).toBe("schema");
     expect(projection.db.pragma("user_version", { simple: true })).toBe(2);
     expect(projection.db.prepare("SELECT count(*) FROM notes").pluck().get()).toBe(0);
-    projection.close();
+    await projection.close();
     const db = openDb(join(dir, "projections.db"), "live");
     expect(migrate(db, chain)).toEqual({ from: 2, to: 2, replay: false });
     db.close();
@@ -97,21 +97,21 @@ describe("opening a projection", () => {
   it("rebuilds a file newer than this build's schema", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 35, 200);
-    (await openProjection(dir, log)).close();
+    await (await openProjection(dir, log)).close();
     const db = openDb(join(dir, "projections.db"), "live");
     db.pragma("user_version = 9");
     db.close();
     const projection = await openProjection(dir, log);
     expect(projection.rebuilt).toBe("schema");
     expect(projection.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
-    projection.close();
+    await projection.close();
     await log.close();
   });
 
   it("rebuilds a projection ahead of its log (the log lost its tail), never serving events the log lacks", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 36, 800);
-    (await openProjection(dir, log)).close();
+    await (await openProjection(dir, log)).close();
     await log.close();
     const shorter = tempDir();
     const short = await writeWorkspace(shorter, 36, 300);
@@ -121,21 +121,21 @@ describe("opening a projection", () => {
     const projection = await openProjection(shorter, reopened);
     expect(projection.rebuilt).toBe("ahead-of-log");
     expect(projection.seq).toBe(reopened.head());
-    projection.close();
+    await projection.close();
     await reopened.close();
   });
 
   it("rebuilds when the event at its checkpoint is not the log's (a different history)", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 37, 400);
-    (await openProjection(dir, log)).close();
+    await (await openProjection(dir, log)).close();
     await log.close();
     const other = tempDir();
     const different = await writeWorkspace(other, 38, 600);
     cpSync(join(dir, "projections.db"), join(other, "projections.db"));
     const projection = await openProjection(other, different);
     expect(projection.rebuilt).toBe("diverged-from-log");
-    projection.close();
+    await projection.close();
     expect(checkProjection(other, different).ok).toBe(true);
     await different.close();
   });

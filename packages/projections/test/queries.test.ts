@@ -82,7 +82,7 @@ describe("queries", () => {
     expect(lockContention(p)).toEqual({ pairs: [{ waiter: "gemini", blocker: "claude", waits: 1, totalWaitMs: 4000, maxWaitMs: 4000 }], open: [] });
     expect(openTasks(p)).toMatchObject([{ id: "t1", status: "claimed", claimedBy: "gemini" }]);
     expect(sharedContext(p)).toEqual([{ key: "plan", value: '["a","b"]', updatedBy: "claude", updatedAt: T + 12_000 }]);
-    p.close();
+    await p.close();
     await log.close();
   });
 
@@ -123,7 +123,7 @@ describe("queries", () => {
       const plan = projection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>;
       expect(plan.filter((step) => growing.test(step.detail)), sql).toEqual([]);
     }
-    projection.close();
+    await projection.close();
     await log.close();
   });
 });

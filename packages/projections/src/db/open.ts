@@ -3,7 +3,8 @@ import Database from "better-sqlite3";
 export type Db = Database.Database;
 
 /**
- * `live`: WAL with synchronous=NORMAL, the projection a server keeps open.
+ * `live`: WAL with synchronous=NORMAL, the projection a server keeps open; automatic checkpoints
+ * are off because a Checkpointer runs them off the applying thread.
  * `bulk`: a file being rebuilt aside, no journal and no syncs (a crash just discards it).
  */
 export type DbMode = "live" | "bulk" | "readonly";
@@ -14,6 +15,7 @@ export const openDb = (path: string, mode: DbMode): Db => {
   if (mode === "live") {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    db.pragma("wal_autocheckpoint = 0");
   } else {
     db.pragma("journal_mode = OFF");
     db.pragma("synchronous = OFF");

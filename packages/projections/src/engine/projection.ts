@@ -11,6 +11,7 @@ import { rebuildProjection } from "../rebuild/rebuild.ts";
 import { migrate, MIGRATIONS } from "../schema/migrations.ts";
 import type { LiveLogSource, LogSource } from "../source/log-source.ts";
 import { Applier } from "./applier.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { type Checkpoint, readCheckpoint } from "./checkpoint.ts";
 
 export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
@@ -43,6 +44,7 @@ export class Projection {
   private readonly applier: Applier;
   private readonly listeners = new Set<(seq: number) => void>();
   private readonly unsubscribe: () => void;
+  private readonly checkpointer: Checkpointer;
   private failure: unknown;
 
   constructor(
@@ -55,6 +57,7 @@ export class Projection {
     this.applier = new Applier(db, options.registry ?? atelierProjectors);
     this.catchUp();
     this.unsubscribe = log.onCommit((events) => this.receive(events));
+    this.checkpointer = new Checkpointer(db.name);
   }
 
   /** The last applied seq. */
@@ -108,8 +111,9 @@ export class Projection {
   }
 
   /** Stops following and closes the file (WAL folded in). */
-  close(): void {
+  async close(): Promise<void> {
     this.unsubscribe();
+    await this.checkpointer.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from "./queryable.ts";
 
 export interface LockHolder {
+  readonly path: string;
   readonly agent: string;
   readonly mode: string;
   readonly token: number;
@@ -9,6 +10,7 @@ export interface LockHolder {
 }
 
 export interface LockWaiter {
+  readonly path: string;
   readonly agent: string;
   readonly mode: string;
   readonly since: number;
@@ -52,12 +54,13 @@ const LOCKS = "SELECT path, token FROM locks ORDER BY path";
 const HOLDERS = "SELECT path, agent, mode, token, since, expires_at AS expiresAt FROM lock_holders ORDER BY path, agent";
 const WAITERS = "SELECT path, agent, mode, since, lease_ms AS leaseMs FROM lock_waiters ORDER BY path, queued_seq";
 
-const byPath = <T extends { path: string }>(rows: T[]): Map<string, Array<Omit<T, "path">>> => {
-  const map = new Map<string, Array<Omit<T, "path">>>();
-  for (const { path, ...rest } of rows) {
-    const list = map.get(path) ?? [];
-    list.push(rest);
-    map.set(path, list);
+/** Rows grouped by their `path` column, in query order. */
+const byPath = <T extends { path: string }>(rows: T[]): Map<string, T[]> => {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(row.path);
+    if (list === undefined) map.set(row.path, [row]);
+    else list.push(row);
   }
   return map;
 };
@@ -68,15 +71,15 @@ const stateOf = (holders: readonly LockHolder[]): string =>
 
 /** Every file that was ever locked, with its holders and FIFO waiters, ordered by path. */
 export const listLocks = (q: Queryable): LockInfo[] => {
-  const holders = byPath(q.statement(HOLDERS).all() as Array<LockHolder & { path: string }>);
-  const waiters = byPath(q.statement(WAITERS).all() as Array<LockWaiter & { path: string }>);
+  const holders = byPath(q.statement(HOLDERS).all() as LockHolder[]);
+  const waiters = byPath(q.statement(WAITERS).all() as LockWaiter[]);
   return (q.statement(LOCKS).all() as Array<{ path: string; token: number }>).map(({ path, token }) => {
     const held = holders.get(path) ?? [];
     return {
       path,
       state: stateOf(held),
       token,
-      leaseExpiresAt: held.length > 0 ? Math.min(...held.map((h) => h.expiresAt)) : null,
+      leaseExpiresAt: held.reduce<number | null>((min, h) => (min === null || h.expiresAt < min ? h.expiresAt : min), null),
       holders: held,
       waiters: waiters.get(path) ?? [],
     };
@@ -86,24 +89,27 @@ export const listLocks = (q: Queryable): LockInfo[] => {
 /** The locks as a file tree (folders split on `/`), each folder counting the held locks and waiters below it. */
 export const lockTree = (q: Queryable): DirNode => {
   const root: DirNode = { kind: "dir", name: "", path: "", children: [], held: 0, waiting: 0 };
+  const dirs = new Map<string, DirNode>([["", root]]);
   for (const lock of listLocks(q)) {
-    const parts = lock.path.split("/");
-    let dir = root;
     const held = lock.state === "free" ? 0 : 1;
-    for (let i = 0; i < parts.length - 1; i++) {
+    let dir = root;
+    let start = 0;
+    for (let slash = lock.path.indexOf("/"); slash !== -1; slash = lock.path.indexOf("/", start)) {
       dir.held += held;
       dir.waiting += lock.waiters.length;
-      const path = parts.slice(0, i + 1).join("/");
-      let next = dir.children.find((c): c is DirNode => c.kind === "dir" && c.path === path);
+      const path = lock.path.slice(0, slash);
+      let next = dirs.get(path);
       if (next === undefined) {
-        next = { kind: "dir", name: parts[i]!, path, children: [], held: 0, waiting: 0 };
+        next = { kind: "dir", name: lock.path.slice(start, slash), path, children: [], held: 0, waiting: 0 };
+        dirs.set(path, next);
         dir.children.push(next);
       }
       dir = next;
+      start = slash + 1;
     }
     dir.held += held;
     dir.waiting += lock.waiters.length;
-    dir.children.push({ kind: "file", name: parts.at(-1)!, path: lock.path, lock });
+    dir.children.push({ kind: "file", name: lock.path.slice(start), path: lock.path, lock });
   }
   return root;
 };

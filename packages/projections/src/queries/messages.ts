@@ -19,6 +19,8 @@ export interface Message {
 
 export interface MessageQuery {
   readonly agent?: string;
+  /** Only bus messages of this channel (e.g. `file_modified`, the artifacts of context assembly). */
+  readonly channel?: string;
   /** Only messages with seq below this (the `next` of the previous page); newest first. */
   readonly before?: number;
   readonly limit?: number;
@@ -30,10 +32,10 @@ const COLUMNS = "seq, at, kind, agent, author, channel, ref, body, tokens_in AS 
 export const listMessages = (q: Queryable, query: MessageQuery = {}): Page<Message> => {
   const limit = clampLimit(query.limit);
   const before = query.before ?? Number.MAX_SAFE_INTEGER;
-  const rows = (
-    query.agent === undefined
-      ? q.statement(`SELECT ${COLUMNS} FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?`).all(before, limit + 1)
-      : q.statement(`SELECT ${COLUMNS} FROM messages WHERE agent = ? AND seq < ? ORDER BY seq DESC LIMIT ?`).all(query.agent, before, limit + 1)
-  ) as Message[];
+  const where = ["seq < ?"];
+  const params: Array<string | number> = [before];
+  if (query.agent !== undefined) (where.unshift("agent = ?"), params.unshift(query.agent));
+  if (query.channel !== undefined) (where.push("channel = ?"), params.push(query.channel));
+  const rows = q.statement(`SELECT ${COLUMNS} FROM messages WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`).all(...params, limit + 1) as Message[];
   return toPage(rows, limit, (m) => m.seq);
 };

@@ -1,5 +1,7 @@
 import { clampLimit, type Queryable } from "./queryable.ts";
 
+const DEFAULT_QUEUE_LIMIT = 20;
+
 export interface QueuedPrompt {
   readonly id: string;
   readonly priority: number;
@@ -27,9 +29,9 @@ const QUEUED = `SELECT ${COLUMNS} FROM prompts WHERE agent = ? AND status = 'que
 const QUEUED_TOTAL = "SELECT count(*) AS n FROM prompts WHERE agent = ? AND status = 'queued'";
 const AGENTS = "SELECT id FROM agents ORDER BY id";
 
-/** The prompt queue of one agent, or of every registered agent, each with at most `limit` waiting prompts listed. */
+/** The prompt queue of one agent, or of every registered agent, each listing at most `limit` (default 20) waiting prompts. */
 export const promptQueue = (q: Queryable, options: { agent?: string; limit?: number } = {}): AgentQueue[] => {
-  const limit = clampLimit(options.limit);
+  const limit = clampLimit(options.limit ?? DEFAULT_QUEUE_LIMIT);
   const agents = options.agent === undefined ? (q.statement(AGENTS).all() as Array<{ id: string }>).map((a) => a.id) : [options.agent];
   return agents.map((agent) => ({
     agent,

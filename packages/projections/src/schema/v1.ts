@@ -24,6 +24,7 @@ CREATE TABLE timeline (
 CREATE INDEX timeline_by_type ON timeline (type, seq);
 CREATE INDEX timeline_by_entity ON timeline (entity, seq);
 CREATE INDEX timeline_by_agent ON timeline (agent, seq);
+CREATE INDEX timeline_by_agent_type ON timeline (agent, type, seq);
 
 CREATE TABLE workspaces (
   id TEXT PRIMARY KEY,

@@ -17,6 +17,7 @@ import {
   type PromptQueueContext,
   step,
   type TaskQueueContext,
+  toPlain,
   type WorkspaceContext,
   type WorldState,
 } from "@atelier/actors/machines";
@@ -41,6 +42,9 @@ export class Workload {
   private readonly agents: string[];
   private readonly paths: string[];
   private readonly idPrefix: string;
+  private open: string[] = [];
+  private readonly leases = new Map<string, number>();
+  private nextLease = Number.POSITIVE_INFINITY;
   private counter = 0;
   /** The virtual time of the next event (epoch ms); a log's clock should read it. */
   now = Date.UTC(2026, 10, 23, 9, 0, 0);
@@ -53,6 +57,9 @@ export class Workload {
     if (options.resume) {
       for (const [entity, plain] of Object.entries(options.resume.world.actors)) this.snapshots.set(entity, fromPlain(entity, plain));
       this.paths = [...this.snapshots.keys()].filter((e) => e.startsWith("lock:")).map((e) => e.slice(5));
+      for (const path of this.paths) this.noteLeases(entities.lock(path));
+      const tasks = this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {};
+      this.open = Object.keys(tasks);
       this.now = options.resume.now;
     }
   }
@@ -61,6 +68,11 @@ export class Workload {
   take(min: number): AppendInput[] {
     while (this.out.length < min) this.step();
     return this.out.splice(0);
+  }
+
+  /** The actors' state after the events taken so far, to resume from with `resume` (seq is the log's head). */
+  world(seq: number): WorldState {
+    return { seq, actors: Object.fromEntries([...this.snapshots].map(([entity, snapshot]) => [entity, toPlain(snapshot)])) };
   }
 
   /** Ends the history: the workspace reaches its maximum lifetime or is terminated. */
@@ -93,9 +105,19 @@ export class Workload {
     const result = step(entity, this.snapshots.get(entity), event);
     if (!result.accepted) return false;
     this.snapshots.set(entity, result.after);
+    if (event.type.startsWith("lock.")) this.noteLeases(entity);
     this.out.push({ type: event.type, entity, payload: event.payload, from: result.from, to: result.to, ...tag });
     for (const effect of result.effects) if (effect.type === "lock.grants") this.grant(effect as LockGrantsEffect);
     return true;
+  }
+
+  /** Keeps the earliest lease end per path, so timers need not scan every lock each step. */
+  private noteLeases(entity: string): void {
+    const lock = this.ctx<LockContext>(entity)!;
+    if (lock.holders.length === 0) return void this.leases.delete(lock.path);
+    const lease = Math.min(...lock.holders.map((h) => h.expiresAt));
+    this.leases.set(lock.path, lease);
+    this.nextLease = Math.min(this.nextLease, lease);
   }
 
   private grant(effect: LockGrantsEffect): void {
@@ -127,11 +149,11 @@ export class Workload {
     const roll = nextInt(this.random, 0, 99);
     if (roll < 6) this.offer(entities.workspace, { type: "workspace.touched", payload: { at: this.now, reason: pick(this.random, ["prompt", "runner", "lock", "user"] as const) } });
     else if (roll < 8) this.lifecycle();
-    else if (roll < 26) this.agentStep(pick(this.random, this.agents));
+    else if (roll < 29) this.agentStep(pick(this.random, this.agents));
     else if (roll < 32) this.enqueuePrompt();
     else if (roll < 62) this.lockStep(pick(this.random, this.agents), pick(this.random, this.paths));
-    else if (roll < 74) this.taskStep();
-    else if (roll < 84) this.contextStep();
+    else if (roll < 66) this.taskStep();
+    else if (roll < 78) this.contextStep();
     else this.publish();
   }
 
@@ -153,10 +175,15 @@ export class Workload {
     if (ws.lifetimeDeadline !== null && this.now >= ws.lifetimeDeadline) return this.hibernate({ type: "workspace.lifetime_expired", payload: at });
     if (ws.idleDeadline !== null && this.now >= ws.idleDeadline) return this.offer(entities.workspace, { type: "workspace.idle_timeout", payload: at });
     if (ws.hibernateDeadline !== null && this.now >= ws.hibernateDeadline) return this.hibernate({ type: "workspace.hibernate_timeout", payload: at });
-    for (const path of this.paths) {
-      const lock = this.ctx<LockContext>(entities.lock(path));
-      const expired = lock?.holders.find((h) => h.expiresAt <= this.now);
-      if (expired) return this.offer(entities.lock(path), { type: "lock.lease_expired", payload: { at: this.now, path, agent: expired.agent, token: expired.token } }, expired.agent);
+    if (this.now < this.nextLease) return false;
+    this.nextLease = Number.POSITIVE_INFINITY;
+    for (const [path, lease] of this.leases) {
+      if (lease > this.now) this.nextLease = Math.min(this.nextLease, lease);
+      else {
+        const expired = this.ctx<LockContext>(entities.lock(path))!.holders.find((h) => h.expiresAt <= this.now)!;
+        this.nextLease = this.now; // more may be due: scan again next step
+        return this.offer(entities.lock(path), { type: "lock.lease_expired", payload: { at: this.now, path, agent: expired.agent, token: expired.token } }, expired.agent);
+      }
     }
     return false;
   }
@@ -200,7 +227,7 @@ export class Workload {
     if (state === "offline") {
       this.offer(entity, { type: "agent.connected", payload: { at, generation: agent.generation + 1 } }, agentId);
     } else if (state === "idle") {
-      if (chance(this.random, 0.05)) this.disconnect(agentId, "closed");
+      if (chance(this.random, 0.02)) this.disconnect(agentId, "closed");
       else if (chance(this.random, 0.03)) this.fail(agentId);
       else if (chance(this.random, 0.05)) this.offer(entity, { type: "agent.configured", payload: { at, focusPrompt: this.text(5) } }, agentId);
       else this.startPrompt(agentId);
@@ -306,16 +333,25 @@ export class Workload {
     }
   }
 
+  /** The task queue keeps every task it ever saw; pending and claimed ones are tracked here. */
+  private openTasks(): string[] {
+    const tasks = this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {};
+    this.open = this.open.filter((id) => tasks[id]?.status === "pending" || tasks[id]?.status === "claimed");
+    return this.open;
+  }
+
   private taskStep(): void {
-    const tasks = Object.values(this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {});
+    const tasks = this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {};
     const at = this.now;
-    const open = tasks.filter((t) => t.status === "pending" || t.status === "claimed");
-    const task = open.length > 0 && chance(this.random, 0.7) ? pick(this.random, open) : undefined;
+    const open = this.openTasks();
+    const task = open.length > 0 && chance(this.random, 0.7) ? tasks[pick(this.random, open)] : undefined;
     if (task === undefined) {
       const assignee = chance(this.random, 0.3) ? pick(this.random, this.agents) : null;
+      const taskId = this.id("task_");
+      this.open.push(taskId);
       this.offer(entities.tasks, {
         type: "task.enqueued",
-        payload: { at, taskId: this.id("task_"), title: this.text(4), priority: nextInt(this.random, 0, 3), assignee, data: { files: [pick(this.random, this.paths)] }, by: "coordinator" },
+        payload: { at, taskId, title: this.text(4), priority: nextInt(this.random, 0, 3), assignee, data: { files: [pick(this.random, this.paths)] }, by: "coordinator" },
       });
     } else if (task.status === "pending") {
       this.offer(entities.tasks, { type: "task.claimed", payload: { at, taskId: task.taskId, agent: task.assignee ?? pick(this.random, this.agents) } }, task.assignee ?? undefined);

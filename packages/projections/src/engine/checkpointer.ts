@@ -1,0 +1,45 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+
+// Plain CommonJS, evaluated in a worker thread: no TypeScript loader needed there.
+const SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma("synchronous = NORMAL");
+const timer = setInterval(() => {
+  try { db.pragma("wal_checkpoint(PASSIVE)"); } catch {}
+}, workerData.intervalMs);
+parentPort.once("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.postMessage("closed");
+});
+`;
+
+/**
+ * Folds the WAL into the database file from a worker thread with its own connection, so the
+ * fsyncs of a checkpoint never stall the thread that applies live events (automatic checkpoints
+ * are off on that connection). A PASSIVE checkpoint runs beside the writer without blocking it.
+ */
+export class Checkpointer {
+  private readonly worker: Worker;
+  private readonly closed: Promise<void>;
+
+  constructor(path: string, intervalMs = 1000) {
+    const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+    this.worker = new Worker(SOURCE, { eval: true, workerData: { path, intervalMs, driver } });
+    this.worker.unref();
+    this.closed = new Promise((resolve) => {
+      this.worker.once("message", () => resolve());
+      this.worker.once("exit", () => resolve());
+    });
+  }
+
+  /** Closes the worker's connection (so the writer's close can fold and delete the WAL) and ends it. */
+  async stop(): Promise<void> {
+    this.worker.postMessage("close");
+    await this.closed;
+    await this.worker.terminate();
+  }
+}
