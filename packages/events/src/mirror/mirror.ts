@@ -18,7 +18,7 @@ import type { Storage } from "../storage/storage.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { natsConnect, type Ack, type JetStreamConnect, type JetStreamSession } from "./port.ts";
 import { SegmentStarts } from "./segment-starts.ts";
-import { DEFAULT_STREAM, subjectFor, type StreamOptions } from "./stream.ts";
+import { DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_STREAM, subjectFor, type StreamOptions } from "./stream.ts";
 
 export interface MirrorOptions {
   /** NATS server URL(s), comma-separated; the mirror owns this connection and closes it on stop. */
@@ -42,7 +42,8 @@ export interface MirrorOptions {
   readonly storage?: Storage;
 }
 
-export type MirrorState = "connecting" | "mirroring" | "retrying" | "diverged" | "stopped";
+/** `repairing`: waiting out the duplicate window before re-sending events JetStream lost. */
+export type MirrorState = "connecting" | "mirroring" | "retrying" | "repairing" | "diverged" | "stopped";
 
 export interface MirrorStatus {
   readonly workspace: string;
@@ -74,6 +75,9 @@ export interface Mirror {
 export class MirrorDiverged extends Error {
   override readonly name = "MirrorDiverged";
 }
+
+/** JetStream remembers ids of events it no longer holds: re-sends would be taken as duplicates. */
+class AwaitDuplicateWindow extends Error {}
 
 interface Session {
   readonly js: JetStreamSession;
@@ -193,6 +197,11 @@ class LogMirror implements Mirror {
       } catch (error) {
         if (this.stopping) break;
         this.lastError = messageOf(error);
+        if (error instanceof AwaitDuplicateWindow) {
+          this.state = "repairing";
+          await this.pause(this.options.stream?.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS);
+          continue;
+        }
         this.state = error instanceof MirrorDiverged ? "diverged" : "retrying";
         await this.pause(backoffDelay(attempt++, this.random, this.options.backoff));
       }
@@ -302,13 +311,13 @@ class LogMirror implements Mirror {
   /**
    * A duplicate ack only says JetStream once saw this message id. Check that the message it
    * points at is this very event: a purged subject, or another writer's event under the same
-   * id, must not count as mirrored.
+   * id, must not count as mirrored. The re-send waits until JetStream has forgotten the id.
    */
   private async checkDuplicate(s: Session, seq: number, line: string, ack: Ack): Promise<Ack> {
     this.duplicates++;
     const stored = await s.js.storedAt(this.streamName, ack.seq);
     if (stored?.subject !== subjectFor(this.workspace) || stored.line !== line) {
-      throw new MirrorDiverged(`JetStream took event ${seq} of ${this.workspace} as a duplicate of message ${ack.seq}, which does not hold it`);
+      throw new AwaitDuplicateWindow(`JetStream took event ${seq} of ${this.workspace} as a duplicate of message ${ack.seq}, which does not hold it`);
     }
     return ack;
   }

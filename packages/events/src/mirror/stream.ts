@@ -13,7 +13,7 @@ export const SUBJECT_PATTERN = "atelier.ws.*.events";
 export const SEGMENT_HEADER = "Atelier-Segment";
 
 /** Two minutes, the JetStream default: retries inside it are acknowledged as duplicates. */
-const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 
 export interface StreamOptions {
   /** Default `ATELIER`. */
