@@ -1,0 +1,84 @@
+import { Hono, type Context } from "hono";
+import { agentMetrics, listLocks, listMessages, lockContention, lockTree, openTasks, sharedContext, timelinePage } from "@atelier/projections";
+import type { AppEnv } from "../auth/middleware.ts";
+import { requirePermission } from "../auth/middleware.ts";
+import type { Gateway } from "../server/gateway.ts";
+import { params, query } from "./input.ts";
+import { EventsQuery, LocksQuery, MessagesQuery, NoQuery, TimelineQuery, WorkspaceParams, num } from "./schemas.ts";
+
+const DEFAULT_EVENTS = 500;
+
+/** Read-only views of a workspace's projection and log: what the studio draws and replays. */
+export const readRoutes = (gw: Gateway) => {
+  const app = new Hono<AppEnv>();
+  /** The workspace named by the path, after the caller's read permission is checked. */
+  const readable = (c: Context<AppEnv>) => {
+    requirePermission(c, "read");
+    return gw.host(params(c, WorkspaceParams).id);
+  };
+
+  app.get("/workspaces/:id/locks", (c) => {
+    const q = query(c, LocksQuery);
+    const host = readable(c);
+    return c.json(q.view === "tree" ? { tree: lockTree(host.projection) } : { items: listLocks(host.projection) });
+  });
+
+  app.get("/workspaces/:id/messages", (c) => {
+    const q = query(c, MessagesQuery);
+    const host = readable(c);
+    const page = listMessages(host.projection, {
+      ...(q.agent ? { agent: q.agent } : {}),
+      ...(q.before ? { before: num(q.before) } : {}),
+      ...(q.limit ? { limit: num(q.limit) } : {}),
+    });
+    return c.json({ items: page.items, next: page.next ?? null });
+  });
+
+  /** The timeline index, oldest first from `from`; `next` is the `from` of the following page. */
+  app.get("/workspaces/:id/timeline", (c) => {
+    const q = query(c, TimelineQuery);
+    const host = readable(c);
+    const page = timelinePage(host.projection, {
+      after: Math.max(0, (num(q.from) ?? 1) - 1),
+      ...(q.limit ? { limit: num(q.limit) } : {}),
+      ...(q.type ? { type: q.type } : {}),
+      ...(q.agent ? { agent: q.agent } : {}),
+      ...(q.entity ? { entity: q.entity } : {}),
+    });
+    return c.json({ items: page.items, next: page.next === undefined ? null : page.next + 1, lastSeq: host.projection.seq });
+  });
+
+  /** Whole envelopes (payloads included) from the log, for replay in the browser. */
+  app.get("/workspaces/:id/events", (c) => {
+    const q = query(c, EventsQuery);
+    const host = readable(c);
+    const from = Math.max(1, num(q.from) ?? 1);
+    const limit = num(q.limit) ?? DEFAULT_EVENTS;
+    const head = host.head;
+    const items = [...host.ws.log.read({ from, to: Math.min(head, from + limit - 1) })];
+    const last = items.at(-1)?.seq ?? from - 1;
+    return c.json({ items, next: last < head ? last + 1 : null, head });
+  });
+
+  app.get("/workspaces/:id/metrics", (c) => {
+    query(c, NoQuery);
+    return c.json({ items: agentMetrics(readable(c).projection) });
+  });
+
+  app.get("/workspaces/:id/contention", (c) => {
+    query(c, NoQuery);
+    return c.json(lockContention(readable(c).projection));
+  });
+
+  app.get("/workspaces/:id/tasks", (c) => {
+    query(c, NoQuery);
+    return c.json({ items: openTasks(readable(c).projection) });
+  });
+
+  app.get("/workspaces/:id/context", (c) => {
+    query(c, NoQuery);
+    return c.json({ items: sharedContext(readable(c).projection) });
+  });
+
+  return app;
+};

@@ -1,0 +1,88 @@
+import type { Clock, Envelope, FsyncPolicy } from "@atelier/events";
+import { openWorkspace, type Workspace } from "@atelier/actors";
+import { openProjection, type Projection } from "@atelier/projections";
+
+/** A connected studio client as the host sees it: where committed events and ephemera go. */
+export interface ClientSink {
+  readonly id: string;
+  readonly name: string;
+  readonly role: string;
+  /** A committed event, already serialised once for every client. */
+  deliver(seq: number, frame: string): void;
+  /** An ephemeral message (stream chunk, presence): never stored, never replayed. */
+  send(frame: string): void;
+}
+
+export interface HostOptions {
+  readonly clock?: Clock;
+  readonly fsync?: FsyncPolicy;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * One open workspace: its actors (the write side), its projection (the read side, caught up on
+ * every commit before clients hear of it) and the studio clients connected to it.
+ */
+export class WorkspaceHost {
+  readonly clients = new Set<ClientSink>();
+  private readonly unsubscribe: () => void;
+
+  private constructor(
+    readonly id: string,
+    readonly dir: string,
+    readonly ws: Workspace,
+    readonly projection: Projection,
+    readonly demo: boolean,
+  ) {
+    // Registered after the projection's own listener, so a client that queries REST on hearing
+    // of an event already finds it in the read models.
+    this.unsubscribe = ws.log.onCommit((envelopes) => this.fanOut(envelopes));
+  }
+
+  static async open(dir: string, id: string, name: string, demo: boolean, options: HostOptions = {}): Promise<WorkspaceHost> {
+    const ws = await openWorkspace(dir, {
+      workspace: id,
+      name,
+      ...(options.clock ? { clock: options.clock } : {}),
+      fsync: options.fsync ?? "batch",
+    });
+    try {
+      const projection = await openProjection(dir, ws.log, { ...(options.onError ? { onError: options.onError } : {}) });
+      return new WorkspaceHost(id, dir, ws, projection, demo);
+    } catch (error) {
+      await ws.close();
+      throw error;
+    }
+  }
+
+  /** The last committed seq. */
+  get head(): number {
+    return this.ws.log.head();
+  }
+
+  private fanOut(envelopes: readonly Envelope[]): void {
+    if (this.clients.size === 0) return;
+    for (const event of envelopes) {
+      const frame = JSON.stringify({ type: "event", event });
+      for (const client of this.clients) client.deliver(event.seq, frame);
+    }
+  }
+
+  /** Sends an ephemeral message to every client. */
+  broadcast(message: object): void {
+    if (this.clients.size === 0) return;
+    const frame = JSON.stringify(message);
+    for (const client of this.clients) client.send(frame);
+  }
+
+  presence(): Array<{ id: string; name: string; role: string }> {
+    return [...this.clients].map((c) => ({ id: c.id, name: c.name, role: c.role }));
+  }
+
+  /** Stops fan-out and closes the projection and the log (the log writes a final snapshot). */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.ws.close();
+    this.projection.close();
+  }
+}
