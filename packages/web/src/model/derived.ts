@@ -1,0 +1,181 @@
+/**
+ * Indexes built in one pass as events arrive, for what the actors' state does not keep: the chat
+ * history (prompts and their final answers), swim-lane membership, and the plot series (lock
+ * waits, prompt queue waits, tokens and cost over time).
+ */
+import { indexAtOrBefore, timeOf, type Env } from "./timeline.ts";
+
+export interface ChatPrompt {
+  readonly seq: number;
+  readonly at: number;
+  readonly promptId: string;
+  readonly agent: string;
+  readonly text: string;
+  readonly author: string;
+  readonly priority: number;
+}
+
+export interface ChatOutcome {
+  readonly seq: number;
+  readonly at: number;
+  readonly status: "completed" | "failed" | "cancelled";
+  readonly text: string;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly cost: number;
+}
+
+export interface LockWait {
+  readonly seq: number;
+  readonly at: number;
+  readonly agent: string;
+  readonly path: string;
+  readonly waitMs: number;
+  /** Who held the lock when the wait began (blocked-by). */
+  readonly blockers: readonly string[];
+}
+export interface QueueWait {
+  readonly seq: number;
+  readonly at: number;
+  readonly agent: string;
+  readonly waitMs: number;
+}
+export interface UsagePoint {
+  readonly seq: number;
+  readonly at: number;
+  readonly tokens: number;
+  readonly cost: number;
+}
+
+export const WORKSPACE_LANE = "workspace";
+export const PEOPLE_LANE = "people";
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
+
+/** The lane of an event: its agent, else the workspace, else people (person-caused events). */
+export const laneOf = (e: Env): string => {
+  const p = (e.payload ?? {}) as Record<string, unknown>;
+  if (e.type === "prompt.enqueued" || e.type === "workspace.hibernate_requested" || e.type === "workspace.terminate_requested" || e.type === "workspace.resume_requested" || e.type === "workspace.restarted") return PEOPLE_LANE;
+  const colon = e.entity.indexOf(":");
+  const kind = colon < 0 ? e.entity : e.entity.slice(0, colon);
+  if (kind === "agent" || kind === "prompts") return e.entity.slice(colon + 1);
+  const a = str(e.agent) ?? str(p.agent) ?? str(p.sender) ?? str(p.updatedBy);
+  if (a && a !== "system") return a;
+  return WORKSPACE_LANE;
+};
+
+/** The agent (if any) an event is about, for the agent filter. */
+export const agentOf = (e: Env): string | undefined => {
+  const lane = laneOf(e);
+  if (lane !== WORKSPACE_LANE && lane !== PEOPLE_LANE) return lane;
+  return str((e.payload as Record<string, unknown> | null)?.agent);
+};
+
+export class Derived {
+  readonly prompts: ChatPrompt[] = [];
+  readonly outcomes = new Map<string, ChatOutcome>();
+  readonly lockWaits: LockWait[] = [];
+  readonly queueWaits: QueueWait[] = [];
+  readonly usage = new Map<string, UsagePoint[]>();
+  /** Lane id per event index. */
+  readonly lanes: string[] = [];
+  readonly laneIds = new Set<string>();
+  readonly types = new Set<string>();
+  readonly files = new Set<string>();
+  readonly agents = new Set<string>();
+  /** Paths each agent currently holds, for "who blocked whom". */
+  private holding = new Map<string, Set<string>>();
+  private waitingSince = new Map<string, { at: number; blockers: string[] }>();
+  private enqueuedAt = new Map<string, number>();
+
+  add(e: Env, index: number): void {
+    const lane = laneOf(e);
+    this.lanes[index] = lane;
+    this.laneIds.add(lane);
+    this.types.add(e.type);
+    const p = (e.payload ?? {}) as Record<string, unknown>;
+    const at = timeOf(e);
+    switch (e.type) {
+      case "agent.registered":
+        if (typeof p.agentId === "string") this.agents.add(p.agentId);
+        break;
+      case "prompt.enqueued": {
+        const promptId = String(p.promptId);
+        this.prompts.push({ seq: e.seq, at, promptId, agent: String(p.agent), text: String(p.text ?? ""), author: String(p.author ?? "user"), priority: Number(p.priority ?? 0) });
+        this.enqueuedAt.set(promptId, at);
+        break;
+      }
+      case "prompt.started": {
+        const q = this.enqueuedAt.get(String(p.promptId));
+        if (q !== undefined) {
+          this.queueWaits.push({ seq: e.seq, at, agent: String(p.agent), waitMs: Math.max(0, at - q) });
+          this.enqueuedAt.delete(String(p.promptId));
+        }
+        break;
+      }
+      case "prompt.requeued":
+        this.enqueuedAt.set(String(p.promptId), at);
+        break;
+      case "prompt.completed":
+        this.outcomes.set(String(p.promptId), { seq: e.seq, at, status: "completed", text: String(p.result ?? ""), tokensIn: Number(p.tokensIn ?? 0), tokensOut: Number(p.tokensOut ?? 0), cost: Number(p.cost ?? 0) });
+        break;
+      case "prompt.failed":
+        this.outcomes.set(String(p.promptId), { seq: e.seq, at, status: "failed", text: String(p.error ?? ""), tokensIn: 0, tokensOut: 0, cost: 0 });
+        break;
+      case "prompt.cancelled":
+        this.outcomes.set(String(p.promptId), { seq: e.seq, at, status: "cancelled", text: String(p.reason ?? ""), tokensIn: 0, tokensOut: 0, cost: 0 });
+        this.enqueuedAt.delete(String(p.promptId));
+        break;
+      case "agent.work_finished": {
+        const agent = e.entity.slice(e.entity.indexOf(":") + 1);
+        const series = this.usage.get(agent) ?? [];
+        const last = series.at(-1);
+        series.push({ seq: e.seq, at, tokens: (last?.tokens ?? 0) + Number(p.tokensIn ?? 0) + Number(p.tokensOut ?? 0), cost: (last?.cost ?? 0) + Number(p.cost ?? 0) });
+        this.usage.set(agent, series);
+        break;
+      }
+      case "lock.queued": {
+        const path = String(p.path);
+        this.files.add(path);
+        const blockers = [...this.holding].filter(([, paths]) => paths.has(path)).map(([a]) => a);
+        this.waitingSince.set(`${path}\u0000${String(p.agent)}`, { at, blockers });
+        break;
+      }
+      case "lock.acquired": {
+        const path = String(p.path);
+        const agent = String(p.agent);
+        this.files.add(path);
+        const key = `${path}\u0000${agent}`;
+        const w = this.waitingSince.get(key);
+        if (w) {
+          this.lockWaits.push({ seq: e.seq, at, agent, path, waitMs: Math.max(0, at - w.at), blockers: w.blockers });
+          this.waitingSince.delete(key);
+        }
+        const set = this.holding.get(agent) ?? new Set<string>();
+        set.add(path);
+        this.holding.set(agent, set);
+        break;
+      }
+      case "lock.released":
+      case "lock.lease_expired":
+        this.holding.get(String(p.agent))?.delete(String(p.path));
+        break;
+      case "lock.wait_cancelled":
+        this.waitingSince.delete(`${String(p.path)}\u0000${String(p.agent)}`);
+        break;
+      default:
+        if (e.entity.startsWith("lock:")) this.files.add(e.entity.slice(5));
+    }
+  }
+
+  /** Prompts enqueued at or before `seq`. */
+  promptsUpTo(seq: number): ChatPrompt[] {
+    return this.prompts.slice(0, indexAtOrBefore(this.prompts, seq) + 1);
+  }
+
+  /** A prompt's final outcome if it happened at or before `seq`. */
+  outcomeAt(promptId: string, seq: number): ChatOutcome | undefined {
+    const o = this.outcomes.get(promptId);
+    return o && o.seq <= seq ? o : undefined;
+  }
+}

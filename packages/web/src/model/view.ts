@@ -1,0 +1,140 @@
+/**
+ * What every panel shows, derived from the actors' snapshots at one seq: the workspace's
+ * lifecycle, one status per agent, the lock of every file, each agent's prompt queue, the chat.
+ */
+import { stateString, type ActorSnapshot, type AgentContext, type LockContext, type LockHolder, type LockWaiter, type PromptQueueContext, type WorkspaceContext } from "@atelier/actors/machines";
+import type { Replay } from "./replay.ts";
+
+export type AgentStatus = "offline" | "idle" | "analyzing" | "editing" | "indexing" | "waiting" | "error" | "unregistered";
+export type WorkspaceStatus = "none" | "creating" | "active" | "idle" | "hibernating" | "hibernated" | "resuming" | "terminating" | "terminated" | "error";
+
+export interface AgentView {
+  readonly id: string;
+  readonly vendor: string;
+  readonly model: string;
+  readonly status: AgentStatus;
+  readonly connected: boolean;
+  readonly queueDepth: number;
+  readonly processing: string | null;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly cost: number;
+  readonly promptsDone: number;
+  readonly lastError: string | null;
+}
+
+export interface LockView {
+  readonly path: string;
+  readonly state: "free" | "shared" | "exclusive";
+  readonly holders: readonly LockHolder[];
+  readonly waiters: readonly LockWaiter[];
+}
+
+export type ChatStatus = "queued" | "processing" | "completed" | "failed" | "cancelled";
+
+export interface ChatItem {
+  readonly promptId: string;
+  readonly agent: string;
+  readonly author: string;
+  readonly text: string;
+  readonly seq: number;
+  readonly at: number;
+  readonly status: ChatStatus;
+  /** 1-based place in the agent's queue while queued. */
+  readonly position: number | null;
+  readonly answer?: { readonly text: string; readonly seq: number; readonly at: number; readonly tokens: number; readonly cost: number };
+}
+
+export interface WorkspaceView {
+  readonly id: string;
+  readonly name: string;
+  readonly status: WorkspaceStatus;
+  readonly createdAt: number;
+}
+
+export interface View {
+  readonly seq: number;
+  /** Epoch ms at this seq (the log's clock, not the wall clock). */
+  readonly time: number;
+  readonly workspace: WorkspaceView;
+  readonly agents: readonly AgentView[];
+  readonly locks: readonly LockView[];
+  readonly chat: readonly ChatItem[];
+  /** How many older chat items were left out (see `chatLimit`). */
+  readonly chatHidden: number;
+}
+
+const agentStatus = (state: string): AgentStatus => {
+  if (state.startsWith("busy")) {
+    const sub = state.split(".")[1];
+    return sub === "editing" || sub === "indexing" || sub === "waiting" ? sub : "analyzing";
+  }
+  return state === "idle" || state === "offline" || state === "error" ? state : "unregistered";
+};
+
+/** Derives the panels' view at `seq`, keeping the last `chatLimit` chat items. */
+export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
+  const actors = replay.actorsAt(seq);
+  const landed = replay.landing(seq);
+  const queues = new Map<string, PromptQueueContext>();
+  const agentSnaps: [string, ActorSnapshot][] = [];
+  const locks: LockView[] = [];
+  let workspace: WorkspaceView = { id: "", name: "", status: "none", createdAt: 0 };
+  for (const [entity, snap] of actors) {
+    if (entity === "workspace") {
+      const c = snap.context as WorkspaceContext;
+      workspace = { id: c.workspaceId, name: c.name, status: stateString(snap.value) as WorkspaceStatus, createdAt: c.createdAt };
+    } else if (entity.startsWith("agent:")) agentSnaps.push([entity.slice(6), snap]);
+    else if (entity.startsWith("prompts:")) queues.set(entity.slice(8), snap.context as PromptQueueContext);
+    else if (entity.startsWith("lock:")) {
+      const c = snap.context as LockContext;
+      const state = c.holders.length === 0 ? "free" : c.holders.some((h) => h.mode === "exclusive") ? "exclusive" : "shared";
+      locks.push({ path: c.path, state, holders: c.holders, waiters: c.waiters });
+    }
+  }
+  const agents: AgentView[] = agentSnaps
+    .map(([id, snap]) => {
+      const c = snap.context as AgentContext;
+      const q = queues.get(id);
+      return {
+        id,
+        vendor: c.vendor ?? "custom",
+        model: c.model,
+        status: agentStatus(stateString(snap.value)),
+        connected: c.connected,
+        queueDepth: q ? q.queued.length : 0,
+        processing: q?.processing ?? null,
+        tokensIn: c.tokensIn,
+        tokensOut: c.tokensOut,
+        cost: c.cost,
+        promptsDone: c.promptsDone,
+        lastError: c.lastError,
+      };
+    })
+    .filter((a) => a.status !== "unregistered")
+    .sort((a, b) => a.id.localeCompare(b.id));
+  locks.sort((a, b) => a.path.localeCompare(b.path));
+
+  const all = replay.derived.promptsUpTo(landed);
+  const shown = all.slice(Math.max(0, all.length - chatLimit));
+  const chat: ChatItem[] = shown.map((p) => {
+    const q = queues.get(p.agent);
+    const entry = q?.prompts[p.promptId];
+    const outcome = replay.derived.outcomeAt(p.promptId, landed);
+    const status: ChatStatus = outcome?.status ?? entry?.status ?? "queued";
+    const pos = status === "queued" && q ? q.queued.indexOf(p.promptId) : -1;
+    const item: ChatItem = {
+      promptId: p.promptId,
+      agent: p.agent,
+      author: p.author,
+      text: p.text,
+      seq: p.seq,
+      at: p.at,
+      status,
+      position: pos >= 0 ? pos + 1 : null,
+      ...(outcome ? { answer: { text: outcome.text, seq: outcome.seq, at: outcome.at, tokens: outcome.tokensIn + outcome.tokensOut, cost: outcome.cost } } : {}),
+    };
+    return item;
+  });
+  return { seq: landed, time: replay.timeAt(landed), workspace, agents, locks, chat, chatHidden: all.length - shown.length };
+};

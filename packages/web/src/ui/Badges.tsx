@@ -1,0 +1,41 @@
+import { Show, type JSX } from "solid-js";
+import { colorOf, initials, vendorLabel } from "../model/colors.ts";
+
+export const Dot = (p: { id: string; size?: number }) => (
+  <span class="dot" style={{ background: colorOf(p.id), width: `${p.size ?? 10}px`, height: `${p.size ?? 10}px` }} />
+);
+
+export const VendorChip = (p: { vendor: string }) => <span class={`chip vendor vendor-${p.vendor}`}>{vendorLabel(p.vendor)}</span>;
+
+export const AgentName = (p: { id: string; vendor?: string; model?: string }) => (
+  <span class="agent-name" data-agent={p.id}>
+    <Dot id={p.id} />
+    <b style={{ color: colorOf(p.id) }}>{p.id}</b>
+    <Show when={p.vendor}>
+      <VendorChip vendor={p.vendor!} />
+    </Show>
+    <Show when={p.model}>
+      <span class="model">{p.model}</span>
+    </Show>
+  </span>
+);
+
+export const Avatar = (p: { id: string; name?: string; active?: boolean; title?: string }) => (
+  <span class="avatar" style={{ background: colorOf(p.id) }} title={p.title ?? p.name ?? p.id} data-person={p.id}>
+    {initials(p.name ?? p.id)}
+    <Show when={p.active}>
+      <span class="active-dot" />
+    </Show>
+  </span>
+);
+
+export const StatusBadge = (p: { status: string; children?: JSX.Element }) => <span class={`status status-${p.status}`}>{p.children ?? p.status}</span>;
+
+export const fmtTokens = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+export const fmtCost = (c: number): string => `$${c < 1 ? c.toFixed(4) : c.toFixed(2)}`;
+export const fmtDuration = (ms: number): string => {
+  if (ms < 0) return "expired";
+  const s = Math.round(ms / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+};
+export const fmtTime = (ms: number): string => (ms ? new Date(ms).toISOString().slice(11, 19) : "");

@@ -1,0 +1,105 @@
+import { createResource, createSignal, For, Show } from "solid-js";
+import { api, ApiError, token, type AgentSpec } from "../api/client.ts";
+import { VendorChip } from "./Badges.tsx";
+
+const VENDORS = ["claude", "gemini", "kimi", "codex", "custom"] as const;
+const DEFAULT_MODELS: Record<string, string> = { claude: "claude-opus-4", gemini: "gemini-2.5-pro", kimi: "kimi-k2", codex: "gpt-5-codex", custom: "scripted" };
+
+export const Home = () => {
+  const [list, { refetch }] = createResource(async () => {
+    if (!token()) return { items: [], error: "No token: open the URL printed by `npm start` (it carries ?token=…)." };
+    try {
+      return { items: await api.listWorkspaces(), error: "" };
+    } catch (e) {
+      return { items: [], error: e instanceof ApiError ? `${e.status} ${e.code}: ${e.message}` : `gateway unreachable (${String(e)})` };
+    }
+  });
+  const [name, setName] = createSignal("");
+  const [agents, setAgents] = createSignal<AgentSpec[]>([{ id: "claude", vendor: "claude", model: DEFAULT_MODELS.claude! }]);
+  const [error, setError] = createSignal("");
+  const update = (i: number, patch: Partial<AgentSpec>) => setAgents(agents().map((a, j) => (j === i ? { ...a, ...patch } : a)));
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    try {
+      const r = await api.createWorkspace(name().trim() || "workspace", agents());
+      const id = String((r.workspace as { id?: string } | undefined)?.id ?? r.id ?? r.workspaceId ?? "");
+      await refetch();
+      if (id) window.location.hash = `#/ws/${encodeURIComponent(id)}`;
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <main class="home">
+      <section class="panel">
+        <h2>Workspaces</h2>
+        <Show when={list()?.error}>
+          <p class="error" data-testid="home-error">
+            {list()?.error}
+          </p>
+        </Show>
+        <ul class="ws-list" data-testid="ws-list">
+          <For each={list()?.items ?? []} fallback={<li class="empty">{list.loading ? "Loading…" : "No workspaces yet."}</li>}>
+            {(w) => (
+              <li data-testid="ws-item" data-ws={w.id}>
+                <a href={`#/ws/${encodeURIComponent(w.id)}`}>
+                  <b>{w.name || w.id}</b>
+                </a>{" "}
+                <span class={`status status-${w.state}`}>{w.state}</span> <span class="muted small">{w.id}</span>
+              </li>
+            )}
+          </For>
+        </ul>
+      </section>
+      <section class="panel">
+        <h2>New workspace</h2>
+        <form onSubmit={create} class="create" data-testid="create-form">
+          <label>
+            Name <input data-testid="ws-name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="auth refactor" />
+          </label>
+          <For each={agents()}>
+            {(a, i) => (
+              <div class="agent-row" data-testid="agent-row">
+                <input aria-label="agent id" value={a.id} onInput={(e) => update(i(), { id: e.currentTarget.value })} />
+                <select aria-label="vendor" value={a.vendor} onChange={(e) => update(i(), { vendor: e.currentTarget.value as AgentSpec["vendor"], model: DEFAULT_MODELS[e.currentTarget.value] ?? "" })}>
+                  <For each={VENDORS}>{(v) => <option value={v}>{v}</option>}</For>
+                </select>
+                <input aria-label="model" value={a.model} onInput={(e) => update(i(), { model: e.currentTarget.value })} />
+                <VendorChip vendor={a.vendor} />
+                <button type="button" class="link" onClick={() => setAgents(agents().filter((_, j) => j !== i()))}>
+                  remove
+                </button>
+              </div>
+            )}
+          </For>
+          <div class="row">
+            <button
+              type="button"
+              onClick={() => {
+                const used = new Set(agents().map((a) => a.id));
+                const v = VENDORS.find((x) => !used.has(x)) ?? "custom";
+                setAgents([...agents(), { id: used.has(v) ? `agent${agents().length + 1}` : v, vendor: v, model: DEFAULT_MODELS[v]! }]);
+              }}
+            >
+              + agent
+            </button>
+            <button type="submit" class="primary" data-testid="create">
+              Create
+            </button>
+          </div>
+          <Show when={error()}>
+            <p class="error">{error()}</p>
+          </Show>
+        </form>
+      </section>
+      <section class="panel">
+        <h2>Replay a timeline</h2>
+        <p class="muted">Open a simulator run (`npm run sim -- --out run.jsonl`) or any log JSONL in the same viewer.</p>
+        <a href="#/viewer" data-testid="open-viewer">
+          Open the timeline viewer →
+        </a>
+      </section>
+    </main>
+  );
+};

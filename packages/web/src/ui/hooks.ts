@@ -1,0 +1,45 @@
+/**
+ * A small handle on `window.__atelier` for browser tests and the viewer bench: the open session,
+ * the last load's timings, and a timed seek.
+ */
+import type { Session } from "./session.ts";
+
+export interface LoadTiming {
+  readonly events: number;
+  readonly readMs: number;
+  readonly parseMs: number;
+  readonly foldMs: number;
+  readonly renderMs: number;
+  readonly totalMs: number;
+}
+
+interface Hooks {
+  session?: Session;
+  lastLoad?: LoadTiming;
+  loads: number;
+  /** Seeks and returns the milliseconds until the DOM reflects it (Solid updates synchronously). */
+  seek(seq: number): number;
+  seq(): number;
+}
+
+const hooks: Hooks = {
+  loads: 0,
+  seek(seq) {
+    const t0 = performance.now();
+    hooks.session?.seek(seq);
+    // reading the view forces every memo to settle (they already ran synchronously)
+    void hooks.session?.view();
+    return performance.now() - t0;
+  },
+  seq: () => hooks.session?.seq() ?? 0,
+};
+
+(window as unknown as { __atelier: Hooks }).__atelier = hooks;
+
+export const expose = (s: Session): void => {
+  hooks.session = s;
+};
+export const recordLoad = (t: LoadTiming): void => {
+  hooks.lastLoad = t;
+  hooks.loads++;
+};
