@@ -92,11 +92,12 @@ export const api = {
   execute: (id: string, agent: string, prompt: string, clientRequestId: string, priority = 0) =>
     request<{ promptId: string; state: string; duplicate?: boolean }>("POST", `/workspaces/${enc(id)}/agents/${enc(agent)}/execute`, { prompt, clientRequestId, priority }),
   cancel: (id: string, agent: string, promptId: string) => request<unknown>("POST", `/workspaces/${enc(id)}/agents/${enc(agent)}/prompts/${enc(promptId)}/cancel`, {}),
-  timeline: async (id: string, from: number, limit: number): Promise<TimelinePage> => {
-    const r = await request<Record<string, unknown>>("GET", `/workspaces/${enc(id)}/timeline?from=${from}&limit=${limit}`);
+  /** Whole envelopes from the log (`GET /events`), for folding in the browser. */
+  events: async (id: string, from: number, limit: number): Promise<TimelinePage> => {
+    const r = await request<Record<string, unknown>>("GET", `/workspaces/${enc(id)}/events?from=${from}&limit=${limit}`);
     const list = items<Env>(r, "items");
     const next = typeof r.next === "number" ? r.next : null;
-    const lastSeq = typeof r.lastSeq === "number" ? r.lastSeq : (list.at(-1)?.seq ?? 0);
+    const lastSeq = typeof r.head === "number" ? r.head : typeof r.lastSeq === "number" ? r.lastSeq : (list.at(-1)?.seq ?? 0);
     return { items: list, next, lastSeq };
   },
 };

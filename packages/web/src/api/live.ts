@@ -12,11 +12,20 @@ export interface Person {
   readonly role?: string;
 }
 
+/** A tool call a runner reported while working on a prompt (ephemeral, never in the log). */
+export interface ToolUse {
+  readonly tool: string;
+  readonly file?: string;
+  readonly summary: string;
+  readonly at: number;
+}
+
 export interface LiveHandlers {
   /** Envelopes in seq order (a batch may hold one). */
   events(envs: Env[]): void;
   init?(msg: Record<string, unknown>): void;
   chunk?(promptId: string, agent: string | undefined, text: string): void;
+  tool?(promptId: string, agent: string | undefined, tool: ToolUse): void;
   presence?(people: Person[]): void;
   resync?(): void;
   status?(s: "connecting" | "open" | "closed"): void;
@@ -71,8 +80,10 @@ export const dispatchFrame = (msg: unknown, h: LiveHandlers, people: Map<string,
     case "stream.chunk":
     case "prompt.chunk": {
       const promptId = String(m.promptId ?? "");
-      const text = String(m.text ?? m.delta ?? "");
-      if (promptId) h.chunk?.(promptId, typeof m.agent === "string" ? m.agent : undefined, text);
+      const agent = typeof m.agent === "string" ? m.agent : undefined;
+      if (!promptId) break;
+      if (m.kind === "tool") h.tool?.(promptId, agent, { tool: String(m.tool ?? "tool"), ...(typeof m.file === "string" ? { file: m.file } : {}), summary: String(m.summary ?? ""), at: Date.now() });
+      else h.chunk?.(promptId, agent, String(m.text ?? m.delta ?? ""));
       break;
     }
     case "presence":

@@ -81,7 +81,8 @@ export class Derived {
   readonly lanes: string[] = [];
   readonly laneIds = new Set<string>();
   readonly types = new Set<string>();
-  readonly files = new Set<string>();
+  /** Every file path seen in a lock event, with the seq it first appeared at. */
+  readonly files = new Map<string, number>();
   readonly agents = new Set<string>();
   /** Paths each agent currently holds, for "who blocked whom". */
   private holding = new Map<string, Set<string>>();
@@ -136,7 +137,7 @@ export class Derived {
       }
       case "lock.queued": {
         const path = String(p.path);
-        this.files.add(path);
+        if (!this.files.has(path)) this.files.set(path, e.seq);
         const blockers = [...this.holding].filter(([, paths]) => paths.has(path)).map(([a]) => a);
         this.waitingSince.set(`${path}\u0000${String(p.agent)}`, { at, blockers });
         break;
@@ -144,7 +145,7 @@ export class Derived {
       case "lock.acquired": {
         const path = String(p.path);
         const agent = String(p.agent);
-        this.files.add(path);
+        if (!this.files.has(path)) this.files.set(path, e.seq);
         const key = `${path}\u0000${agent}`;
         const w = this.waitingSince.get(key);
         if (w) {
@@ -164,7 +165,7 @@ export class Derived {
         this.waitingSince.delete(`${String(p.path)}\u0000${String(p.agent)}`);
         break;
       default:
-        if (e.entity.startsWith("lock:")) this.files.add(e.entity.slice(5));
+        if (e.entity.startsWith("lock:") && !this.files.has(e.entity.slice(5))) this.files.set(e.entity.slice(5), e.seq);
     }
   }
 

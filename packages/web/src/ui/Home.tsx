@@ -2,6 +2,9 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { api, ApiError, token, type AgentSpec } from "../api/client.ts";
 import { VendorChip } from "./Badges.tsx";
 
+/** Runner tokens of a workspace created in this tab: shown once in its studio, then forgotten. */
+export const freshRunnerTokens = new Map<string, Record<string, string>>();
+
 const VENDORS = ["claude", "gemini", "kimi", "codex", "custom"] as const;
 const DEFAULT_MODELS: Record<string, string> = { claude: "claude-opus-4", gemini: "gemini-2.5-pro", kimi: "kimi-k2", codex: "gpt-5-codex", custom: "scripted" };
 
@@ -24,6 +27,8 @@ export const Home = () => {
     try {
       const r = await api.createWorkspace(name().trim() || "workspace", agents());
       const id = String((r.workspace as { id?: string } | undefined)?.id ?? r.id ?? r.workspaceId ?? "");
+      const tokens = r.runnerTokens;
+      if (tokens && typeof tokens === "object") freshRunnerTokens.set(id, tokens as Record<string, string>);
       await refetch();
       if (id) window.location.hash = `#/ws/${encodeURIComponent(id)}`;
     } catch (err) {

@@ -3,6 +3,7 @@ import type { AgentView, ChatItem, LockView, View } from "../model/view.ts";
 import { colorOf } from "../model/colors.ts";
 import { AgentName, Avatar, Dot, fmtCost, fmtDuration, fmtTime, fmtTokens, StatusBadge } from "./Badges.tsx";
 import type { Session } from "./session.ts";
+import type { ToolUse } from "../api/live.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Agent panel: one badge per agent.
@@ -92,12 +93,12 @@ export const LockBadge = (p: { lock: LockView; now: number }) => {
       >
         <For each={p.lock.holders}>{(h) => <span class="holder" style={{ background: colorOf(h.agent) }}>{h.agent}</span>}</For>
         <Show when={holder()}>
-          <span class="mode">{p.lock.state === "exclusive" ? "🔒 excl" : "🔓 shared"}</span>
+          <span class="mode">{p.lock.state === "exclusive" ? "excl" : "shared"}</span>
           <span class="lease">{fmtDuration(lease())}</span>
         </Show>
         <Show when={p.lock.waiters.length > 0}>
           <span class="waiters" title="waiting">
-            ⏳{p.lock.waiters.length}
+            +{p.lock.waiters.length} waiting
             <For each={p.lock.waiters}>{(w) => <Dot id={w.agent} size={7} />}</For>
           </span>
         </Show>
@@ -109,8 +110,9 @@ export const LockBadge = (p: { lock: LockView; now: number }) => {
 export const FileTree = (p: { session: Session; now: Accessor<number> }) => {
   const locks = createMemo(() => new Map(p.session.view().locks.map((l) => [l.path, l])));
   const tree = createMemo(() => {
-    p.session.version();
-    return buildTree(new Set([...p.session.replay.derived.files, ...locks().keys()]));
+    const seq = p.session.seq();
+    const known = [...p.session.replay.derived.files].filter(([, first]) => first <= seq).map(([path]) => path);
+    return buildTree(new Set([...known, ...locks().keys()]));
   });
   const held = () => p.session.view().locks.filter((l) => l.holders.length > 0).length;
   const Node = (n: { node: TreeNode; depth: number }) => (
@@ -119,7 +121,7 @@ export const FileTree = (p: { session: Session; now: Accessor<number> }) => {
       fallback={
         <li class="dir">
           <div class="entry" style={{ "padding-left": `${n.depth * 12}px` }}>
-            📁 {n.node.name}
+            <span class="folder">▾</span> {n.node.name}
           </div>
           <ul>
             <For each={n.node.children}>{(c) => <Node node={c} depth={n.depth + 1} />}</For>
@@ -151,6 +153,34 @@ export const FileTree = (p: { session: Session; now: Accessor<number> }) => {
 
 // ---------------------------------------------------------------------------------------------
 // Chat: prompts with attribution, pending in queue order, streaming, answers.
+
+/** Consecutive tool calls of one kind collapse into one card. */
+const ToolCards = (p: { tools: readonly ToolUse[] }) => {
+  const groups = () => {
+    const out: { tool: string; items: ToolUse[] }[] = [];
+    for (const t of p.tools) {
+      const last = out.at(-1);
+      if (last && last.tool === t.tool) last.items.push(t);
+      else out.push({ tool: t.tool, items: [t] });
+    }
+    return out;
+  };
+  return (
+    <div class="tools" data-testid="tools">
+      <For each={groups()}>
+        {(g) => (
+          <span class={`tool tool-${g.tool}`} title={g.items.map((t) => `${t.tool}${t.file ? ` ${t.file}` : ""}: ${t.summary}`).join("\n")}>
+            {g.tool}
+            {g.items.length > 1 ? ` ×${g.items.length}` : ""}
+            <Show when={g.items[g.items.length - 1]!.file}>
+              <span class="muted"> {g.items[g.items.length - 1]!.file}</span>
+            </Show>
+          </span>
+        )}
+      </For>
+    </div>
+  );
+};
 
 const agentInfo = (view: View, id: string): AgentView | undefined => view.agents.find((a) => a.id === id);
 
@@ -193,6 +223,7 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
           {(item) => {
             const info = () => agentInfo(p.session.view(), item.agent);
             const stream = () => p.session.streams().get(item.promptId);
+            const tools = () => p.session.tools().get(item.promptId) ?? [];
             return (
               <div class={`msg-group status-${item.status}`} data-testid="chat-item" data-prompt={item.promptId} data-agent={item.agent} data-status={item.status}>
                 <div class="msg user">
@@ -206,7 +237,7 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
                 </div>
                 <Show when={item.status === "queued"}>
                   <div class="pending" data-testid="pending">
-                    ⏳ pending{item.position ? ` · #${item.position} in ${item.agent}'s queue` : ""}
+                    pending{item.position ? ` · #${item.position} in ${item.agent}'s queue` : ""}
                     <Show when={p.onCancel}>
                       <button class="link" onClick={() => p.onCancel!(item)}>
                         cancel
@@ -224,8 +255,11 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
                         </button>
                       </Show>
                     </div>
-                    <div class="text">
-                      {stream() ?? ""}
+                    <Show when={tools().length > 0}>
+                      <ToolCards tools={tools()} />
+                    </Show>
+                    <div class="text" data-testid="stream-text">
+                      {stream() ?? (p.session.live && p.session.cursor() === null ? "" : "working…")}
                       <span class="caret">▍</span>
                     </div>
                   </div>
@@ -243,6 +277,14 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
                           </Show>
                         </span>
                       </div>
+                      <Show when={tools().length > 0}>
+                        <details class="work">
+                          <summary class="muted small">
+                            worked {Math.max(0, Math.round((ans().at - item.at) / 100) / 10)}s · {tools().length} tool calls
+                          </summary>
+                          <ToolCards tools={tools()} />
+                        </details>
+                      </Show>
                       <div class="text">{item.status === "completed" ? ans().text : `${item.status}: ${ans().text}`}</div>
                     </div>
                   )}

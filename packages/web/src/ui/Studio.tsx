@@ -1,11 +1,12 @@
 /** A live workspace: history paged in over REST (with progress), then the live socket. */
-import { createSignal, onCleanup, onMount } from "solid-js";
+import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { api, requestId } from "../api/client.ts";
 import { connectLive } from "../api/live.ts";
 import { Replay } from "../model/replay.ts";
 import { createSession } from "./session.ts";
 import { Workbench } from "./Workbench.tsx";
 import { expose } from "./hooks.ts";
+import { freshRunnerTokens } from "./Home.tsx";
 
 const PAGE = 5000;
 
@@ -14,6 +15,8 @@ export const Studio = (p: { id: string }) => {
   expose(session);
   const [conn, setConn] = createSignal("connecting");
   const [error, setError] = createSignal("");
+  const [tokens, setTokens] = createSignal(freshRunnerTokens.get(p.id));
+  freshRunnerTokens.delete(p.id);
   let close: (() => void) | undefined;
   let stopped = false;
 
@@ -22,11 +25,11 @@ export const Studio = (p: { id: string }) => {
     const total = Number(status.lastSeq ?? 0);
     if (total > 0) session.setLoading({ done: 0, total });
     for (;;) {
-      const page = await api.timeline(p.id, session.replay.headSeq + 1, PAGE);
+      const page = await api.events(p.id, session.replay.headSeq + 1, PAGE);
       if (stopped) return;
       session.append(page.items);
       session.setLoading({ done: session.replay.headSeq, total: Math.max(total, page.lastSeq) });
-      if (page.items.length === 0 || session.replay.headSeq >= page.lastSeq || (page.next === null && page.items.length < PAGE)) break;
+      if (page.items.length === 0 || page.next === null || session.replay.headSeq >= page.lastSeq) break;
     }
     session.setLoading(null);
   };
@@ -42,6 +45,7 @@ export const Studio = (p: { id: string }) => {
     close = connectLive(p.id, () => session.replay.headSeq, {
       events: (envs) => session.append(envs),
       chunk: (promptId, _agent, text) => session.chunk(promptId, text),
+      tool: (promptId, _agent, t) => session.tool(promptId, t),
       presence: (people) => session.setPeople(people),
       resync: () => void loadHistory(),
       status: setConn,
@@ -68,6 +72,27 @@ export const Studio = (p: { id: string }) => {
   return (
     <>
       {error() && <p class="error banner">{error()}</p>}
+      <Show when={tokens()}>
+        {(t) => (
+          <div class="tokens-banner" data-testid="runner-tokens">
+            Runner tokens (shown once — give each to that agent's runner: <code>
+              npm run atelier -- runner --scripted --url {window.location.origin} --workspace {p.id} --agent &lt;id&gt; --token &lt;token&gt;
+            </code>):
+            <ul>
+              <For each={Object.entries(t())}>
+                {([agent, token]) => (
+                  <li>
+                    <b>{agent}</b> <code>{token}</code>
+                  </li>
+                )}
+              </For>
+            </ul>
+            <button class="link" onClick={() => setTokens(undefined)}>
+              dismiss
+            </button>
+          </div>
+        )}
+      </Show>
       <Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />
     </>
   );

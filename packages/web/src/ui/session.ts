@@ -8,7 +8,7 @@ import { viewAt, type View } from "../model/view.ts";
 import { indexAtOrBefore, type Env, type Marker } from "../model/timeline.ts";
 import { agentOf } from "../model/derived.ts";
 import { kindOf } from "../model/colors.ts";
-import type { Person } from "../api/live.ts";
+import type { Person, ToolUse } from "../api/live.ts";
 
 export const SPEEDS = [1, 2, 5, 10, 25, 50, 100] as const;
 
@@ -28,6 +28,9 @@ export interface Session {
   readonly loading: Accessor<{ done: number; total: number } | null>;
   readonly streams: Accessor<ReadonlyMap<string, string>>;
   readonly people: Accessor<readonly Person[]>;
+  /** Tool calls per prompt, as reported live by runners (not in the log). */
+  readonly tools: Accessor<ReadonlyMap<string, readonly ToolUse[]>>;
+  tool(promptId: string, t: ToolUse): void;
   readonly chatLimit: Accessor<number>;
   /** Events folded so far (checkpoints exist up to here); equals the event count once indexed. */
   readonly indexed: Accessor<number>;
@@ -58,6 +61,7 @@ export const createSession = (replay: Replay, live: boolean): Session => {
   const [loading, setLoading] = createSignal<{ done: number; total: number } | null>(null);
   const [streams, setStreams] = createSignal<ReadonlyMap<string, string>>(new Map());
   const [people, setPeople] = createSignal<readonly Person[]>([]);
+  const [tools, setTools] = createSignal<ReadonlyMap<string, readonly ToolUse[]>>(new Map());
   const [chatLimit, setChatLimit] = createSignal(100);
 
   const seq = createMemo(() => {
@@ -187,6 +191,12 @@ export const createSession = (replay: Replay, live: boolean): Session => {
       setStreams(next);
     },
     setPeople,
+    tools,
+    tool(promptId, t) {
+      const next = new Map(tools());
+      next.set(promptId, [...(next.get(promptId) ?? []), t]);
+      setTools(next);
+    },
     showMoreChat: () => setChatLimit((n) => n + 100),
     matches,
   };
