@@ -16,23 +16,16 @@ export const encodeEnvelope = (
   fields: Omit<Envelope, "hash">,
   prevHash: string,
 ): { line: string; envelope: Envelope } => {
-  const ordered: Record<string, unknown> = {
-    seq: fields.seq,
-    ts: fields.ts,
-    ws: fields.ws,
-    id: fields.id,
-    entity: fields.entity,
-    type: fields.type,
-  };
-  if (fields.v !== undefined) ordered.v = fields.v;
-  if (fields.agent !== undefined) ordered.agent = fields.agent;
-  ordered.payload = fields.payload;
-  if (fields.from !== undefined) ordered.from = fields.from;
-  if (fields.to !== undefined) ordered.to = fields.to;
-  const body = JSON.stringify(ordered);
-  const hash = chainHash(prevHash, body);
-  ordered.hash = hash;
-  return { line: `${body.slice(0, -1)},"hash":"${hash}"}`, envelope: ordered as unknown as Envelope };
+  // Built by hand in the canonical order: the same bytes JSON.stringify gives for an object with
+  // these keys in this order, without building that object first (this is the append hot path).
+  let body = `{"seq":${fields.seq},"ts":${JSON.stringify(fields.ts)},"ws":${JSON.stringify(fields.ws)},"id":${JSON.stringify(fields.id)},"entity":${JSON.stringify(fields.entity)},"type":${JSON.stringify(fields.type)}`;
+  if (fields.v !== undefined) body += `,"v":${fields.v}`;
+  if (fields.agent !== undefined) body += `,"agent":${JSON.stringify(fields.agent)}`;
+  body += `,"payload":${JSON.stringify(fields.payload)}`;
+  if (fields.from !== undefined) body += `,"from":${JSON.stringify(fields.from)}`;
+  if (fields.to !== undefined) body += `,"to":${JSON.stringify(fields.to)}`;
+  const hash = chainHash(prevHash, `${body}}`);
+  return { line: `${body},"hash":"${hash}"}`, envelope: { ...fields, hash } };
 };
 
 /** The part of a stored line that its hash covers. */

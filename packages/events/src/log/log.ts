@@ -149,8 +149,7 @@ export class EventLog {
     if (prepared.envelopes.length === 0) return Promise.resolve([]);
     return new Promise<Envelope[]>((resolve, reject) => {
       this.queue.push({ ...prepared, resolve, reject });
-      if (this.policy === "none") this.flushNow();
-      else if (!this.flushing) {
+      if (!this.flushing) {
         this.flushing = true;
         // Let appends made in the same tick join this group.
         queueMicrotask(() => void this.flushLoop());
@@ -163,30 +162,28 @@ export class EventLog {
       if (typeof input !== "object" || input === null) throw new InvalidEvent("event", "", "expected an object");
       if (typeof input.type !== "string" || input.type === "") throw new InvalidEvent("event", "type", "expected a non-empty string");
       if (typeof input.entity !== "string" || input.entity === "") throw new InvalidEvent(input.type, "entity", "expected a non-empty string");
-      const payload = this.catalogue.validate(input.type, input.payload);
-      return { input, payload, version: this.catalogue.definition(input.type).version };
+      return { input, payload: this.catalogue.validate(input.type, input.payload), version: this.catalogue.definition(input.type).version };
     });
     const ts = isoTimestamp(this.clock.now());
     let seq = this.assignedHead;
     let hash = this.lastHash;
     let bytes = "";
     const envelopes = validated.map(({ input, payload, version }) => {
-      const { line, envelope } = encodeEnvelope(
-        {
-          seq: ++seq,
-          ts,
-          ws: this.workspace,
-          id: randomId(this.random, "ev_"),
-          entity: input.entity,
-          type: input.type,
-          ...(version > 1 ? { v: version } : {}),
-          ...(input.agent !== undefined ? { agent: input.agent } : {}),
-          payload,
-          ...(input.from !== undefined ? { from: input.from } : {}),
-          ...(input.to !== undefined ? { to: input.to } : {}),
-        },
-        hash,
-      );
+      // Keys in canonical order, optional ones only when present, as readers will see them.
+      const fields: { -readonly [K in keyof Envelope]?: Envelope[K] } = {
+        seq: ++seq,
+        ts,
+        ws: this.workspace,
+        id: randomId(this.random, "ev_"),
+        entity: input.entity,
+        type: input.type,
+      };
+      if (version > 1) fields.v = version;
+      if (input.agent !== undefined) fields.agent = input.agent;
+      fields.payload = payload;
+      if (input.from !== undefined) fields.from = input.from;
+      if (input.to !== undefined) fields.to = input.to;
+      const { line, envelope } = encodeEnvelope(fields as Omit<Envelope, "hash">, hash);
       hash = envelope.hash;
       bytes += `${line}\n`;
       return envelope;
@@ -196,25 +193,16 @@ export class EventLog {
     return { envelopes, bytes };
   }
 
-  /** `none`: write at once, no sync. */
-  private flushNow(): void {
-    const groups = this.queue.splice(0);
-    try {
-      this.write(groups);
-      this.commit(groups);
-    } catch (error) {
-      this.fail(error, groups);
-    }
-  }
-
-  /** `batch` and `always`: write what is queued, sync, resolve; repeat while appends arrive. */
+  /** Writes what is queued, syncs (unless `none`), resolves; repeats while appends arrive. */
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0 && !this.failure) {
       const groups = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
       try {
         const rolled = this.write(groups);
-        await this.active!.sync();
-        if (rolled) await this.storage.syncDir(this.dir);
+        if (this.policy !== "none") {
+          await this.active!.sync();
+          if (rolled) await this.storage.syncDir(this.dir);
+        }
         this.commit(groups);
       } catch (error) {
         this.fail(error, groups);
@@ -253,7 +241,10 @@ export class EventLog {
       for (const envelope of group.envelopes) this.remember(envelope);
     }
     for (const group of groups) group.resolve(group.envelopes);
-    for (const group of groups) for (const listener of this.listeners) listener(group.envelopes);
+    if (this.listeners.size > 0) {
+      const envelopes = groups.length === 1 ? groups[0]!.envelopes : groups.flatMap((g) => g.envelopes);
+      for (const listener of this.listeners) listener(envelopes);
+    }
     const wake = this.wakeTails;
     this.wakeTails = [];
     for (const w of wake) w();
@@ -273,8 +264,8 @@ export class EventLog {
   }
 
   /**
-   * Calls `listener` synchronously with each committed group, in seq order, after its appender
-   * has been resolved. Returns a function that unsubscribes.
+   * Calls `listener` synchronously with the envelopes of each durable flush, in seq order, after
+   * their appenders have been resolved. Returns a function that unsubscribes.
    */
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);

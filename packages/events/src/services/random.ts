@@ -42,10 +42,20 @@ export const seededRandom = (seed: number): Random => {
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-/** A prefixed id of `length` base32 characters drawn from `random`. */
+/** A prefixed id of `length` base32 characters (5 bits each, drawn 32 bits at a time) from `random`. */
 export const randomId = (random: Random, prefix: string, length = 16): string => {
   let id = prefix;
-  for (let i = 0; i < length; i++) id += ALPHABET[random.nextUint32() & 31];
+  let bits = 0;
+  let pool = 0;
+  for (let i = 0; i < length; i++) {
+    if (bits < 5) {
+      pool = random.nextUint32();
+      bits = 32;
+    }
+    id += ALPHABET[pool & 31];
+    pool >>>= 5;
+    bits -= 5;
+  }
   return id;
 };
 
