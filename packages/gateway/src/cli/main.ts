@@ -3,9 +3,25 @@ import { realpathSync } from "node:fs";
 import { processOutput, UsageError, type Command, type Output } from "./command.ts";
 import { logCat, logVerify } from "./commands/log.ts";
 import { follow, mirrorStatus, restore } from "./commands/nats.ts";
+import { importSession } from "./commands/import.ts";
+import { runner } from "./commands/runner.ts";
+import { start } from "./commands/start.ts";
+import { tokenCreate, tokenList, tokenRevoke } from "./commands/token.ts";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [logVerify, logCat, follow, restore, mirrorStatus];
+export const commands: readonly Command[] = [
+  start,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+  runner,
+  importSession,
+  logVerify,
+  logCat,
+  follow,
+  restore,
+  mirrorStatus,
+];
 
 export const helpText = (): string =>
   [

@@ -12,6 +12,7 @@ import { newManifest, readManifest, workspaceDir, writeManifest } from "./folder
 import { WorkspaceHost } from "./host.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
+import { Mirrors } from "./mirrors.ts";
 
 export interface GatewayOptions {
   /** The data folder: `catalog.db` and `workspaces/<id>/`. */
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   readonly origins?: readonly string[];
   /** Diagnostics (default: stderr). */
   readonly log?: (line: string) => void;
+  /** Mirror every workspace's log to this NATS JetStream (comma-separated URLs). */
+  readonly nats?: string;
 }
 
 /** An open socket whose credentials are re-checked when tokens change or expire (I18). */
@@ -56,6 +59,7 @@ export class Gateway {
   readonly limits: Limits;
   readonly clock: Clock;
   private poll: NodeJS.Timeout | undefined;
+  private mirrors: Mirrors | undefined;
 
   private constructor(
     readonly options: GatewayOptions,
@@ -75,13 +79,14 @@ export class Gateway {
     mkdirSync(options.dataDir, { recursive: true });
     const gateway = new Gateway(options, openCatalog(join(options.dataDir, "catalog.db")));
     try {
+      if (options.nats) gateway.mirrors = await Mirrors.connect(options.nats);
       for (const row of gateway.workspaces.list()) {
         const dir = workspaceDir(options.dataDir, row.id);
         if (!readManifest(dir)) {
           gateway.log(`workspace ${row.id}: folder ${dir} is missing; not served`);
           continue;
         }
-        gateway.hosts.set(row.id, await WorkspaceHost.open(dir, row.id, row.name, row.demo, gateway.hostOptions()));
+        gateway.serve(await WorkspaceHost.open(dir, row.id, row.name, row.demo, gateway.hostOptions()));
       }
     } catch (error) {
       await gateway.close();
@@ -107,6 +112,11 @@ export class Gateway {
     };
   }
 
+  private serve(host: WorkspaceHost): void {
+    this.hosts.set(host.id, host);
+    this.mirrors?.attach(host);
+  }
+
   /** The open workspace `id`, or a 404. */
   host(id: string): WorkspaceHost {
     const host = this.hosts.get(id);
@@ -130,7 +140,7 @@ export class Gateway {
       for (const agent of spec.agents) await host.ws.agents.register(agent);
       const runnerTokens = Object.fromEntries(spec.agents.map((a) => [a.agentId, this.runnerTokens.issue(id, a.agentId)]));
       this.workspaces.add({ id, name: spec.name, createdAt: now, demo: spec.demo ?? false });
-      this.hosts.set(id, host);
+      this.serve(host);
       return { host, runnerTokens };
     } catch (error) {
       await host?.close().catch(() => undefined);
@@ -148,6 +158,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
     for (const session of [...this.sessions]) session.end(1001, "server shutting down");
+    await this.mirrors?.stop();
     for (const host of this.hosts.values()) await host.close().catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
     this.hosts.clear();
     if (this.catalog.open) this.catalog.close();

@@ -1,0 +1,40 @@
+import { RunnerClient } from "../../runner/connection.ts";
+import { scriptedHandler } from "../../runner/scripted.ts";
+import { UsageError, parseCommandArgs, wholeNumber, type Command } from "../command.ts";
+
+export const runner: Command = {
+  path: ["runner"],
+  usage: "atelier runner --scripted --url --workspace --agent --token",
+  summary: "the built-in scripted runner for one agent (plays the seed's refactor); --pace ms",
+  async run(args, io) {
+    const { values } = parseCommandArgs(
+      args,
+      { scripted: { type: "boolean" }, url: { type: "string" }, workspace: { type: "string" }, agent: { type: "string" }, token: { type: "string" }, pace: { type: "string" } },
+      { min: 0, max: 0 },
+    );
+    if (!values.scripted) throw new UsageError("only the scripted runner is built in (--scripted); real runners use @atelier/gateway/runner");
+    for (const name of ["url", "workspace", "agent", "token"] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
+    const client = new RunnerClient(
+      {
+        url: values.url!,
+        workspace: values.workspace!,
+        agent: values.agent!,
+        token: values.token!,
+        onEvent: (e) => io.err(e.type === "connected" ? `connected (generation ${e.generation})` : e.type === "closed" ? `closed ${e.code} ${e.reason}${e.willReconnect ? ", reconnecting" : ""}` : `rejected ${e.ref}: ${e.code}`),
+      },
+      scriptedHandler(values.agent!, wholeNumber("pace", values.pace, 0)),
+    );
+    try {
+      await client.ready;
+    } catch (error) {
+      io.err(`atelier: ${(error as Error).message}`);
+      return 1;
+    }
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await client.close();
+    return 0;
+  },
+};
