@@ -52,9 +52,9 @@ const Scatter = (p: { title: string; points: readonly Pt[]; t0: number; t1: numb
 };
 
 const Lines = (p: { title: string; series: ReadonlyMap<string, readonly UsagePoint[]>; pick: (u: UsagePoint) => number; t0: number; t1: number; cursorT: number; fmt: (v: number) => string; testid: string }) => {
-  const maxV = () => Math.max(1e-9, ...[...p.series.values()].map((s) => (s.length ? p.pick(s[s.length - 1]!) : 0)));
+  const maxV = () => Math.max(0, ...[...p.series.values()].map((s) => (s.length ? p.pick(s[s.length - 1]!) : 0)));
   const x = (t: number) => PAD.l + ((t - p.t0) / Math.max(1, p.t1 - p.t0)) * (W - PAD.l - PAD.r);
-  const y = (v: number) => H - PAD.b - (v / maxV()) * (H - PAD.t - PAD.b);
+  const y = (v: number) => H - PAD.b - (v / (maxV() || 1)) * (H - PAD.t - PAD.b);
   const path = (s: readonly UsagePoint[]) => {
     const pts = stride(s, 600);
     if (pts.length === 0) return "";

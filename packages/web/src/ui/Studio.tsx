@@ -8,7 +8,8 @@ import { Workbench } from "./Workbench.tsx";
 import { expose } from "./hooks.ts";
 import { freshRunnerTokens } from "./Home.tsx";
 
-const PAGE = 5000;
+/** The gateway caps `limit` at 999 per page. */
+const PAGE = 999;
 
 export const Studio = (p: { id: string }) => {
   const session = createSession(new Replay(), true);
@@ -70,7 +71,7 @@ export const Studio = (p: { id: string }) => {
     },
   };
   return (
-    <>
+    <div class="page">
       {error() && <p class="error banner">{error()}</p>}
       <Show when={tokens()}>
         {(t) => (
@@ -94,6 +95,6 @@ export const Studio = (p: { id: string }) => {
         )}
       </Show>
       <Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />
-    </>
+    </div>
   );
 };

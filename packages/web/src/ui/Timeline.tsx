@@ -182,7 +182,7 @@ export const Timeline = (p: { session: Session }) => {
           <For each={SPEEDS}>{(v) => <option value={v}>{v}x</option>}</For>
         </select>
         <span class="seq-label" data-testid="seq">
-          #{s.seq()} / {s.replay.headSeq}
+          #{s.seq()} / {(s.version(), s.replay.headSeq)}
         </span>
         <span class="muted small">{fmtTime(s.view().time)}</span>
         <Show when={s.live}>

@@ -44,7 +44,7 @@ export const Viewer = () => {
   };
 
   return (
-    <>
+    <div class="page">
       <div class="viewer-bar">
         <a href="#/">Workspaces</a>
         <label class="file">
@@ -76,6 +76,6 @@ export const Viewer = () => {
       <Show when={session()} fallback={<p class="empty big">Open a timeline file to replay it: every panel follows the scrubber.</p>}>
         {(s) => <Workbench session={s()} />}
       </Show>
-    </>
+    </div>
   );
 };

@@ -1,0 +1,117 @@
+/**
+ * The studio in Chromium against a started gateway serving the production build: create a
+ * workspace in the UI, send a prompt to an agent driven by the scripted runner and see it pending
+ * (no runner yet), then streaming, then answered with attribution; see a lock badge appear and
+ * vanish in the file tree; scrub the timeline back and see the earlier lock state.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "@atelier/gateway";
+import { RunnerClient, scriptedHandler } from "@atelier/gateway/runner";
+import { distDir, ensureWebBuild, haveChromium, launch, screenshot, watchErrors } from "./helpers/browser.ts";
+
+interface Hooks {
+  seq(): number;
+  session: { replay: { events: { seq: number; type: string; payload: unknown }[] } };
+}
+declare const window: { __atelier: Hooks };
+
+const lockSeqs = (page: Page, file: string) =>
+  page.evaluate(
+    (f) =>
+      window.__atelier.session.replay.events
+        .filter((e) => e.type.startsWith("lock.") && (e.payload as { path?: string }).path === f)
+        .map((e) => ({ seq: e.seq, type: e.type })),
+    file,
+  );
+
+describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromium)", () => {
+  let browser: Browser;
+  let server: RunningServer;
+  let dataDir: string;
+  let token: string;
+  const runners: RunnerClient[] = [];
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "atelier-web-"));
+    server = await startServer({ dataDir, host: "127.0.0.1", port: 0, webDist: distDir, log: () => undefined });
+    token = server.gateway.tokens.create("owner", "ada").token;
+    browser = await launch();
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(runners.map((r) => r.close()));
+    await browser?.close();
+    await server?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("creates a workspace, prompts a scripted agent (pending → streaming → answered), shows locks, scrubs back", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/?token=${token}`);
+    // the token moved from the URL into sessionStorage
+    await expect.poll(() => page.url()).not.toContain("token=");
+
+    // Create: one agent, claude (its scripted part locks src/auth.ts then src/session.ts).
+    await page.fill("[data-testid=ws-name]", "web test");
+    await page.click("[data-testid=create]");
+    await page.waitForURL(/#\/ws\/ws_/);
+    const id = decodeURIComponent(/#\/ws\/([^/?]+)/.exec(page.url())![1]!);
+    await expect.poll(() => page.textContent("[data-testid=ws-status]")).toBe("active");
+    await page.waitForSelector("[data-testid=runner-tokens]");
+    await page.waitForSelector("[data-testid=agent-badge][data-agent=claude][data-status=offline]");
+
+    // No runner yet: the prompt waits, pending, first in claude's queue.
+    await page.fill("[data-testid=composer]", "Refactor the auth module");
+    await page.click("[data-testid=send]");
+    const item = page.locator("[data-testid=chat-item][data-agent=claude]").first();
+    await expect.poll(() => item.getAttribute("data-status")).toBe("queued");
+    expect(await item.locator("[data-testid=pending]").textContent()).toContain("#1 in claude's queue");
+    expect(await page.textContent("[data-testid=agent-badge][data-agent=claude] [data-testid=queue-depth]")).toContain("queue 1");
+    await screenshot(page, "studio-pending");
+
+    // The scripted runner connects: streaming, a lock badge on src/auth.ts, then the answer.
+    const runnerToken = server.gateway.runnerTokens.issue(id, "claude");
+    runners.push(new RunnerClient({ url: server.url, workspace: id, agent: "claude", token: runnerToken }, scriptedHandler("claude", 900)));
+    await expect.poll(() => item.getAttribute("data-status"), { timeout: 15_000 }).toBe("processing");
+    await page.waitForSelector("[data-testid=streaming] [data-testid=stream-text]:has-text('Plan for')", { timeout: 10_000 });
+    const badge = page.locator("[data-testid=lock-badge][data-path='src/auth.ts']");
+    await badge.waitFor({ timeout: 10_000 });
+    expect(await badge.getAttribute("data-mode")).toBe("exclusive");
+    expect(await badge.getAttribute("data-holder")).toBe("claude");
+    await screenshot(page, "studio-streaming-lock");
+    await badge.waitFor({ state: "detached", timeout: 10_000 });
+
+    await expect.poll(() => item.getAttribute("data-status"), { timeout: 20_000 }).toBe("completed");
+    const answer = item.locator("[data-testid=answer]");
+    expect(await answer.textContent()).toContain("claude: done");
+    // attribution: agent name in its colour, vendor chip, model
+    expect(await answer.locator(".agent-name[data-agent=claude]").count()).toBeGreaterThan(0);
+    expect(await answer.locator(".chip.vendor").textContent()).toBe("Claude");
+    expect(await answer.textContent()).toContain("claude-opus-4");
+    await expect.poll(() => page.locator("[data-testid=lock-badge]").count()).toBe(0);
+    await screenshot(page, "studio-answered");
+
+    // Scrub back to when claude held src/auth.ts: the badge is back, as it was.
+    const seqs = await lockSeqs(page, "src/auth.ts");
+    const acquired = seqs.find((s) => s.type === "lock.acquired")!;
+    expect(acquired).toBeDefined();
+    await page.fill("[data-testid=scrubber]", String(acquired.seq));
+    expect(await page.evaluate(() => window.__atelier.seq())).toBe(acquired.seq);
+    await badge.waitFor();
+    expect(await badge.getAttribute("data-holder")).toBe("claude");
+    expect(await item.getAttribute("data-status")).toBe("processing");
+    await screenshot(page, "studio-scrubbed-back");
+    // and back to live
+    await page.click("[data-testid=follow]");
+    await expect.poll(() => page.locator("[data-testid=lock-badge]").count()).toBe(0);
+
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
