@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Atelier needs Node >= 20.19, this is "+process.versions.node); process.exit(1) }'
 
-bash scripts/provision.sh nats-server:nats-server
+bash scripts/provision.sh nats-server:nats-server chromium:chromium
 
 echo "typecheck: tsc --noEmit"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p packages/web/tsconfig.json --noEmit
 
 mkdir -p .tmp
 report=.tmp/vitest-report.json

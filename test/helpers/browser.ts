@@ -32,28 +32,21 @@ export const haveChromium = (): boolean => fs.existsSync(CHROMIUM);
 
 export const launch = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 
-const newest = (dir: string): number => {
-  let t = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    t = Math.max(t, entry.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-  }
-  return t;
-};
+const buildScript = path.join(webRoot, "scripts/build-if-stale.mjs");
 
-/** Whether dist is missing or older than any source of the web package (or the model it imports). */
+/** Whether dist is missing or older than any source of the web package (or the code it bundles). */
 export const webBuildStale = (): boolean => {
-  const index = path.join(distDir, "index.html");
-  if (!fs.existsSync(index)) return true;
-  const built = fs.statSync(index).mtimeMs;
-  const sources = [path.join(webRoot, "src"), path.join(webRoot, "index.html"), path.join(webRoot, "vite.config.ts"), path.join(repoRoot, "packages/actors/src/machines"), path.join(repoRoot, "packages/events/src")];
-  return sources.some((s) => fs.existsSync(s) && (fs.statSync(s).isDirectory() ? newest(s) : fs.statSync(s).mtimeMs) > built);
+  try {
+    execFileSync("node", [buildScript, "--check"], { stdio: "ignore" });
+    return false;
+  } catch {
+    return true;
+  }
 };
 
-/** Builds packages/web/dist when it is missing or stale. */
+/** Builds packages/web/dist when it is missing or stale (the same script as the root `prestart`). */
 export const ensureWebBuild = (): void => {
-  if (!webBuildStale()) return;
-  execFileSync("npx", ["vite", "build", "--logLevel", "warn"], { cwd: webRoot, stdio: "inherit" });
+  execFileSync("node", [buildScript], { stdio: "inherit" });
 };
 
 const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".jsonl": "application/x-ndjson" };

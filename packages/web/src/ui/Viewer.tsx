@@ -5,7 +5,7 @@ import { parseTimeline } from "../model/timeline.ts";
 import { generateTimeline, toJsonl } from "../model/generate.ts";
 import { createSession, type Session } from "./session.ts";
 import { Workbench } from "./Workbench.tsx";
-import { expose, recordLoad } from "./hooks.ts";
+import { expose, markOpen, recordLoad } from "./hooks.ts";
 
 export const Viewer = () => {
   const [session, setSession] = createSignal<Session>();
@@ -16,6 +16,7 @@ export const Viewer = () => {
 
   const open = async (name: string, text: () => Promise<string> | string) => {
     const t0 = performance.now();
+    markOpen();
     setStatus(`Reading ${name}…`);
     const body = await text();
     const t1 = performance.now();

@@ -17,6 +17,10 @@ interface Hooks {
   session?: Session;
   lastLoad?: LoadTiming;
   loads: number;
+  /** Milliseconds from opening a file to the end of background indexing (every checkpoint built). */
+  indexedMs?: number;
+  /** Seeks and returns the milliseconds until the next frame has been painted. */
+  seekPainted(seq: number): Promise<number>;
   /** Seeks and returns the milliseconds until the DOM reflects it (Solid updates synchronously). */
   seek(seq: number): number;
   seq(): number;
@@ -32,6 +36,12 @@ const hooks: Hooks = {
     return performance.now() - t0;
   },
   seq: () => hooks.session?.seq() ?? 0,
+  seekPainted(seq) {
+    const t0 = performance.now();
+    hooks.session?.seek(seq);
+    void hooks.session?.view();
+    return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0)));
+  },
 };
 
 (window as unknown as { __atelier: Hooks }).__atelier = hooks;
@@ -42,4 +52,12 @@ export const expose = (s: Session): void => {
 export const recordLoad = (t: LoadTiming): void => {
   hooks.lastLoad = t;
   hooks.loads++;
+};
+let openedAt = 0;
+export const markOpen = (): void => {
+  openedAt = performance.now();
+  hooks.indexedMs = undefined;
+};
+export const recordIndexed = (): void => {
+  hooks.indexedMs = performance.now() - openedAt;
 };

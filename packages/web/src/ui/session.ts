@@ -9,6 +9,7 @@ import { indexAtOrBefore, type Env, type Marker } from "../model/timeline.ts";
 import { agentOf } from "../model/derived.ts";
 import { kindOf } from "../model/colors.ts";
 import type { Person, ToolUse } from "../api/live.ts";
+import { recordIndexed } from "./hooks.ts";
 
 export const SPEEDS = [1, 2, 5, 10, 25, 50, 100] as const;
 
@@ -135,7 +136,10 @@ export const createSession = (replay: Replay, live: boolean): Session => {
     const done = replay.indexSome(12);
     setIndexed(replay.indexed);
     if (!done) indexTimer = setTimeout(indexMore, 0);
-    else setVersion((v) => v + 1);
+    else {
+      recordIndexed();
+      setVersion((v) => v + 1);
+    }
   };
   if (!replay.eager) indexTimer = setTimeout(indexMore, 0);
   onCleanup(() => clearTimeout(indexTimer));
