@@ -169,6 +169,11 @@ export class Derived {
     }
   }
 
+  /** How many prompts were enqueued at or before `seq`. */
+  promptCountUpTo(seq: number): number {
+    return indexAtOrBefore(this.prompts, seq) + 1;
+  }
+
   /** Prompts enqueued at or before `seq`. */
   promptsUpTo(seq: number): ChatPrompt[] {
     return this.prompts.slice(0, indexAtOrBefore(this.prompts, seq) + 1);

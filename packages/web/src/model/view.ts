@@ -72,8 +72,32 @@ const agentStatus = (state: string): AgentStatus => {
   return state === "idle" || state === "offline" || state === "error" ? state : "unregistered";
 };
 
+/**
+ * The previous objects per replay, reused when nothing in them changed, so a seek or a live event
+ * hands Solid's <For> the same references and only the rows that changed are re-rendered.
+ */
+interface Reuse {
+  chat: Map<string, ChatItem>;
+  agents: Map<string, AgentView>;
+  locks: Map<string, LockView>;
+}
+const reuseOf = new WeakMap<Replay, Reuse>();
+const sameShallow = <T extends object>(a: T, b: T): boolean => {
+  for (const k in a) if (a[k] !== b[k]) return false;
+  return true;
+};
+const reuse = <T extends object>(cache: Map<string, T>, key: string, next: T, same: (a: T, b: T) => boolean = sameShallow): T => {
+  const prev = cache.get(key);
+  if (prev && same(prev, next)) return prev;
+  cache.set(key, next);
+  return next;
+};
+const sameChat = (a: ChatItem, b: ChatItem) => a.status === b.status && a.position === b.position && a.answer?.seq === b.answer?.seq && a.seq === b.seq;
+
 /** Derives the panels' view at `seq`, keeping the last `chatLimit` chat items. */
 export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
+  let cache = reuseOf.get(replay);
+  if (!cache) reuseOf.set(replay, (cache = { chat: new Map(), agents: new Map(), locks: new Map() }));
   const actors = replay.actorsAt(seq);
   const landed = replay.landing(seq);
   const queues = new Map<string, PromptQueueContext>();
@@ -89,14 +113,14 @@ export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
     else if (entity.startsWith("lock:")) {
       const c = snap.context as LockContext;
       const state = c.holders.length === 0 ? "free" : c.holders.some((h) => h.mode === "exclusive") ? "exclusive" : "shared";
-      locks.push({ path: c.path, state, holders: c.holders, waiters: c.waiters });
+      locks.push(reuse(cache.locks, c.path, { path: c.path, state, holders: c.holders, waiters: c.waiters }));
     }
   }
   const agents: AgentView[] = agentSnaps
     .map(([id, snap]) => {
       const c = snap.context as AgentContext;
       const q = queues.get(id);
-      return {
+      return reuse(cache.agents, id, {
         id,
         vendor: c.vendor ?? "custom",
         model: c.model,
@@ -109,14 +133,14 @@ export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
         cost: c.cost,
         promptsDone: c.promptsDone,
         lastError: c.lastError,
-      };
+      });
     })
     .filter((a) => a.status !== "unregistered")
     .sort((a, b) => a.id.localeCompare(b.id));
   locks.sort((a, b) => a.path.localeCompare(b.path));
 
-  const all = replay.derived.promptsUpTo(landed);
-  const shown = all.slice(Math.max(0, all.length - chatLimit));
+  const upTo = replay.derived.promptCountUpTo(landed);
+  const shown = replay.derived.prompts.slice(Math.max(0, upTo - chatLimit), upTo);
   const chat: ChatItem[] = shown.map((p) => {
     const q = queues.get(p.agent);
     const entry = q?.prompts[p.promptId];
@@ -134,7 +158,7 @@ export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
       position: pos >= 0 ? pos + 1 : null,
       ...(outcome ? { answer: { text: outcome.text, seq: outcome.seq, at: outcome.at, tokens: outcome.tokensIn + outcome.tokensOut, cost: outcome.cost } } : {}),
     };
-    return item;
+    return reuse(cache.chat, p.promptId, item, sameChat);
   });
-  return { seq: landed, time: replay.timeAt(landed), workspace, agents, locks, chat, chatHidden: all.length - shown.length };
+  return { seq: landed, time: replay.timeAt(landed), workspace, agents, locks, chat, chatHidden: upTo - shown.length };
 };

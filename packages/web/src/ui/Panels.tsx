@@ -4,6 +4,7 @@ import { colorOf } from "../model/colors.ts";
 import { AgentName, Avatar, Dot, fmtCost, fmtDuration, fmtTime, fmtTokens, StatusBadge } from "./Badges.tsx";
 import type { Session } from "./session.ts";
 import type { ToolUse } from "../api/live.ts";
+import { laneOf } from "../model/derived.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Agent panel: one badge per agent.
@@ -109,11 +110,13 @@ export const LockBadge = (p: { lock: LockView; now: number }) => {
 
 export const FileTree = (p: { session: Session; now: Accessor<number> }) => {
   const locks = createMemo(() => new Map(p.session.view().locks.map((l) => [l.path, l])));
-  const tree = createMemo(() => {
+  // Keyed by the set of paths, so moving the cursor rebuilds the tree only when a file appears.
+  const paths = createMemo(() => {
     const seq = p.session.seq();
     const known = [...p.session.replay.derived.files].filter(([, first]) => first <= seq).map(([path]) => path);
-    return buildTree(new Set([...known, ...locks().keys()]));
+    return [...new Set([...known, ...locks().keys()])].sort().join("\n");
   });
+  const tree = createMemo(() => buildTree(paths() ? paths().split("\n") : []));
   const held = () => p.session.view().locks.filter((l) => l.holders.length > 0).length;
   const Node = (n: { node: TreeNode; depth: number }) => (
     <Show
@@ -445,7 +448,7 @@ export const EventList = (p: { session: Session }) => {
     p.session.version();
     const events = p.session.replay.events;
     const seq = p.session.seq();
-    const out: { e: (typeof events)[number]; lane: string }[] = [];
+    const out: (typeof events)[number][] = [];
     let lo = 0;
     let hi = events.length - 1;
     let i = -1;
@@ -456,7 +459,7 @@ export const EventList = (p: { session: Session }) => {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    for (; i >= 0 && out.length < 40; i--) if (p.session.matches(events[i]!)) out.push({ e: events[i]!, lane: p.session.replay.derived.lanes[i] ?? "" });
+    for (; i >= 0 && out.length < 40; i--) if (p.session.matches(events[i]!)) out.push(events[i]!);
     return out;
   });
   const diverged = createMemo(() => {
@@ -470,7 +473,8 @@ export const EventList = (p: { session: Session }) => {
       </h2>
       <ol class="event-list" data-testid="events">
         <For each={rows()}>
-          {({ e, lane }) => {
+          {(e) => {
+            const lane = laneOf(e);
             return (
               <li classList={{ current: e.seq === p.session.seq(), diverged: diverged().has(e.seq) }} onClick={() => p.session.seek(e.seq)} title={JSON.stringify(e.payload)}>
                 <span class="seq">#{e.seq}</span> <Dot id={lane} size={7} /> <span class="etype">{e.type}</span> <span class="muted">{e.entity}</span>

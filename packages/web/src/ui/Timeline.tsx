@@ -139,10 +139,6 @@ export const Timeline = (p: { session: Session }) => {
       const x = xOf(m.afterSeq);
       if (x >= LABEL_W) ctx.fillRect(x - 1, 0, 2, 7);
     }
-    // cursor
-    const x = xOf(s.seq());
-    ctx.fillStyle = "#212529";
-    ctx.fillRect(Math.round(x) - 1, 0, 2, h);
   };
 
   createEffect(draw);
@@ -241,6 +237,7 @@ export const Timeline = (p: { session: Session }) => {
           onPointerMove={(e) => dragging() && seekFromPointer(e)}
           onPointerUp={() => setDragging(false)}
         />
+        <div class="cursor-line" style={{ left: `${Math.round(xOf(s.seq())) - 1}px`, height: `${height()}px` }} />
       </div>
       <input
         type="range"

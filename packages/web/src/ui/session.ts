@@ -63,7 +63,7 @@ export const createSession = (replay: Replay, live: boolean): Session => {
   const [streams, setStreams] = createSignal<ReadonlyMap<string, string>>(new Map());
   const [people, setPeople] = createSignal<readonly Person[]>([]);
   const [tools, setTools] = createSignal<ReadonlyMap<string, readonly ToolUse[]>>(new Map());
-  const [chatLimit, setChatLimit] = createSignal(100);
+  const [chatLimit, setChatLimit] = createSignal(60);
 
   const seq = createMemo(() => {
     version();
@@ -201,7 +201,7 @@ export const createSession = (replay: Replay, live: boolean): Session => {
       next.set(promptId, [...(next.get(promptId) ?? []), t]);
       setTools(next);
     },
-    showMoreChat: () => setChatLimit((n) => n + 100),
+    showMoreChat: () => setChatLimit((n) => n + 60),
     matches,
   };
 };
