@@ -35,6 +35,8 @@ export const fmtTokens = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed
 export const fmtCost = (c: number): string => `$${c < 1 ? c.toFixed(4) : c.toFixed(2)}`;
 export const fmtDuration = (ms: number): string => {
   if (ms < 0) return "expired";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
   const s = Math.round(ms / 1000);
   return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 };

@@ -244,9 +244,16 @@ export const Timeline = (p: { session: Session }) => {
         class="scrubber"
         data-testid="scrubber"
         aria-label="Scrub the timeline"
-        min={seqRange().first}
-        max={seqRange().last}
-        value={s.seq()}
+        ref={(el) =>
+          // bounds first, then the value, in one effect (separate bindings may clamp the value
+          // against the previous max while the log grows)
+          createEffect(() => {
+            const { first, last } = seqRange();
+            el.min = String(first);
+            el.max = String(last);
+            el.value = String(s.seq());
+          })
+        }
         style={{ "margin-left": `${LABEL_W}px`, width: `calc(100% - ${LABEL_W}px)` }}
         onInput={(e) => s.seek(Number(e.currentTarget.value))}
       />
