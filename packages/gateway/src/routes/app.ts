@@ -19,8 +19,14 @@ import { workspaceRoutes } from "./workspaces.ts";
 export const createApp = (gw: Gateway, web?: Hono) => {
   const app = new Hono();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
-  // @hono/node-ws leaves ws's 100 MiB default; a frame over the limit closes with 1009.
+  // @hono/node-ws leaves ws's 100 MiB default; a frame over the limit closes with 1009. ws
+  // closes without a reason, so each socket's close is wrapped to say why.
   wss.options.maxPayload = gw.limits.maxFrameBytes;
+  const tooBig = `frame exceeds the ${gw.limits.maxFrameBytes}-byte limit`;
+  wss.on("connection", (socket) => {
+    const close = socket.close.bind(socket);
+    socket.close = (code?: number, reason?: string | Buffer) => close(code, code === 1009 && !reason ? tooBig : reason);
+  });
   app.onError((error, c) => {
     const e = toApiError(error);
     const status = e?.status ?? 500;

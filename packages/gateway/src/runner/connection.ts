@@ -190,8 +190,10 @@ export class RunnerClient {
     });
   }
 
-  /** Drops the connection without a close handshake, as a crash would (tests use it). */
+  /** Drops the connection without a close handshake and stops, as a crash would (tests use it). */
   kill(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
     this.socket?.terminate();
   }
 }

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunnerClient, type PromptHandle } from "@atelier/gateway/runner";
+import { Probe, eventually, testServer, type TestServer } from "../packages/gateway/test/support/server.ts";
+
+/** A runner handler that holds each prompt until the test lets it finish. */
+const controlled = () => {
+  const seen: PromptHandle[] = [];
+  const release = new Map<string, () => void>();
+  const handler = async (p: PromptHandle) => {
+    seen.push(p);
+    p.status("editing");
+    p.chunk(`working on ${p.text}`);
+    await new Promise<void>((resolve, reject) => {
+      release.set(p.promptId, resolve);
+      p.signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
+    });
+    return { text: `done: ${p.text}`, tokensIn: 10, tokensOut: 20, cost: 0.001 };
+  };
+  const finish = async (promptId: string) => (await eventually(() => release.get(promptId)))();
+  return { seen, handler, finish };
+};
+
+let t: TestServer;
+let ws: string;
+let runnerToken: string;
+
+beforeAll(async () => {
+  t = await testServer();
+  const created = await t.api("POST", "/workspaces", { name: "e2e", agents: [{ id: "claude", vendor: "claude", model: "opus", focus: "own src/auth.ts" }] });
+  expect(created.status).toBe(201);
+  ws = created.body.workspace.id;
+  runnerToken = created.body.runnerTokens.claude;
+  expect(runnerToken).toMatch(/^[0-9a-f]{64}$/);
+});
+afterAll(() => t.close());
+
+describe("gateway end to end over real HTTP and WebSocket", () => {
+  it("client gets init then live events; prompts dispatch and complete in order; a killed runner's prompt is requeued and completes after reconnect; since= gets exactly the gap", async () => {
+    const client = new Probe(t.wsUrl(ws, `token=${t.owner}`));
+    const init = await client.until((f) => f.type === "init");
+    expect(client.frames[0].type).toBe("init");
+    expect(init.agents.map((a: { id: string }) => a.id)).toEqual(["claude"]);
+    expect(init.lastSeq).toBe(t.server.gateway.hosts.get(ws)!.head);
+
+    const r1 = controlled();
+    const runner = new RunnerClient({ url: t.server.url, workspace: ws, agent: "claude", token: runnerToken }, r1.handler);
+    await runner.ready;
+
+    const ids: string[] = [];
+    for (const prompt of ["one", "two", "three"]) {
+      const res = await t.api("POST", `/workspaces/${ws}/agents/claude/execute`, { prompt, clientRequestId: `req-${prompt}` });
+      expect(res.status).toBe(202);
+      ids.push(res.body.promptId);
+    }
+    expect((await t.api("POST", `/workspaces/${ws}/agents/claude/execute`, { prompt: "one", clientRequestId: "req-one" })).body).toMatchObject({ promptId: ids[0], duplicate: true });
+
+    // The first prompt is in flight with its assembled context; the client sees its chunks live.
+    await eventually(() => r1.seen.length === 1);
+    expect(r1.seen[0]!.context).toMatchObject({ focus: "own src/auth.ts", summary: { summaryVersion: 0, messageCursor: 0 } });
+    expect(r1.seen[0]!.context.messages.map((m) => m.text)).toEqual(["one"]);
+    await client.until((f) => f.type === "stream" && f.kind === "chunk" && f.text === "working on one");
+    await r1.finish(ids[0]!);
+
+    // Kill the runner mid-prompt (no close handshake): the prompt goes back to queued.
+    await eventually(() => r1.seen.length === 2);
+    expect(r1.seen[1]!.promptId).toBe(ids[1]);
+    expect(r1.seen[1]!.context.messages.map((m) => m.text)).toEqual(["one", "two", "three", "done: one"]);
+    runner.kill();
+    await client.until((f) => f.type === "event" && f.event.type === "prompt.requeued" && f.event.payload.promptId === ids[1]);
+    const queue = await t.api("GET", `/workspaces/${ws}/prompts?agent=claude`);
+    expect(queue.body.items[0]).toMatchObject({ processing: null, queuedTotal: 2 });
+    expect(queue.body.items[0].queued.map((p: { id: string }) => p.id)).toEqual([ids[1], ids[2]]);
+
+    // Disconnect the client, reconnect a runner, finish everything, then catch the client up.
+    const lastSeen = Math.max(...client.events().map((e) => e.seq));
+    await client.close();
+    const r2 = controlled();
+    const runner2 = new RunnerClient({ url: t.server.url, workspace: ws, agent: "claude", token: runnerToken }, r2.handler);
+    await runner2.ready;
+    expect(runner2.generation).toBe(2);
+    await eventually(() => r2.seen.length === 1);
+    expect(r2.seen[0]).toMatchObject({ promptId: ids[1], attempt: 2 });
+    await r2.finish(ids[1]!);
+    await eventually(() => r2.seen.length === 2);
+    await r2.finish(ids[2]!);
+    const host = t.server.gateway.hosts.get(ws)!;
+    await eventually(() => host.ws.prompts.get("claude")?.processing === null && host.ws.prompts.get("claude")?.queued.length === 0);
+    await host.ws.settled();
+
+    const back = new Probe(t.wsUrl(ws, `token=${t.owner}&since=${lastSeen}`));
+    await back.until((f) => f.type === "event" && f.event.seq === host.head);
+    const expected = [...host.ws.log.read({ from: lastSeen + 1 })].map((e) => e.seq);
+    expect(back.frames.filter((f) => f.type === "init" || f.type === "resync")).toEqual([]);
+    expect(back.events().map((e) => e.seq)).toEqual(expected);
+
+    const completed = [...host.ws.log.read({})].filter((e) => e.type === "prompt.completed").map((e) => (e.payload as { promptId: string }).promptId);
+    expect(completed).toEqual(ids);
+    const dispatched = [...host.ws.log.read({})].filter((e) => e.type === "prompt.started").map((e) => (e.payload as { promptId: string }).promptId);
+    expect(dispatched).toEqual([ids[0], ids[1], ids[1], ids[2]]);
+
+    // Live after the catch-up: a new event arrives once, in order.
+    await t.api("PUT", `/workspaces/${ws}/summary`, { text: "split auth", messageCursor: 2 });
+    await back.until((f) => f.type === "event" && f.event.type === "context.updated");
+    const seqs = back.events().map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+
+    // A since past the head is answered with an explicit resync and a fresh init.
+    const ahead = new Probe(t.wsUrl(ws, `token=${t.owner}&since=${host.head + 100}`));
+    await ahead.until((f) => f.type === "init");
+    expect(ahead.frames.map((f) => f.type).slice(0, 2)).toEqual(["resync", "init"]);
+
+    await Promise.all([back.close(), ahead.close(), runner2.close()]);
+  });
+
+  it("a newer runner replaces the older (closed 4409), takes over its prompt, and only its generation completes it (F14)", async () => {
+    const held = controlled();
+    const old = new RunnerClient({ url: t.server.url, workspace: ws, agent: "claude", token: runnerToken, reconnect: false }, held.handler);
+    await old.ready;
+    const res = await t.api("POST", `/workspaces/${ws}/agents/claude/execute`, { prompt: "four" });
+    await eventually(() => held.seen.length === 1);
+    // Replace the runner while it holds the prompt.
+    const oldSocket = (old as unknown as { socket: import("ws").WebSocket }).socket;
+    const fresh = controlled();
+    const replacement = new RunnerClient({ url: t.server.url, workspace: ws, agent: "claude", token: runnerToken }, fresh.handler);
+    await replacement.ready;
+    const closed = await new Promise<number>((resolve) => (oldSocket.readyState === 3 ? resolve(4409) : oldSocket.once("close", (code) => resolve(code))));
+    expect(closed).toBe(4409);
+    await eventually(() => fresh.seen.length === 1);
+    expect(fresh.seen[0]).toMatchObject({ promptId: res.body.promptId, attempt: 2 });
+    const host = t.server.gateway.hosts.get(ws)!;
+    const head = host.head;
+    await fresh.finish(res.body.promptId);
+    await eventually(() => host.ws.prompts.get("claude")?.processing === null);
+    const after = [...host.ws.log.read({ from: head + 1 })].filter((e) => e.type === "prompt.completed");
+    expect(after.map((e) => (e.payload as { generation: number }).generation)).toEqual([replacement.generation]);
+    await replacement.close();
+  });
+
+  it("replay streams the history from a seq at a speed, then says where it ended", async () => {
+    const host = t.server.gateway.hosts.get(ws)!;
+    const viewer = new Probe(t.wsUrl(ws, `token=${t.owner}&mode=replay&from=3&speed=1000`));
+    const end = await viewer.until((f) => f.type === "replay.end", 20_000);
+    expect(viewer.frames[0]).toMatchObject({ type: "replay.start", from: 3, to: end.lastSeq });
+    expect(viewer.events().map((e) => e.seq)).toEqual([...host.ws.log.read({ from: 3, to: end.lastSeq })].map((e) => e.seq));
+    await viewer.close();
+  });
+
+  it("REST reads: status, agents, locks, messages, timeline pages, events, metrics, contention", async () => {
+    const status = await t.api("GET", `/workspaces/${ws}/status`);
+    expect(status.body).toMatchObject({ workspace: { id: ws, state: "active" }, lastSeq: expect.any(Number), agents: [{ id: "claude" }] });
+    const page1 = await t.api("GET", `/workspaces/${ws}/timeline?from=1&limit=5`);
+    expect(page1.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    const page2 = await t.api("GET", `/workspaces/${ws}/timeline?from=${page1.body.next}&limit=5&type=prompt.completed`);
+    expect(page2.body.items.every((e: { type: string }) => e.type === "prompt.completed")).toBe(true);
+    const events = await t.api("GET", `/workspaces/${ws}/events?from=1&limit=3`);
+    expect(events.body.items.map((e: { seq: number; hash: string }) => e.seq)).toEqual([1, 2, 3]);
+    const messages = await t.api("GET", `/workspaces/${ws}/messages?limit=2`);
+    expect(messages.body.items).toHaveLength(2);
+    expect(messages.body.next).toEqual(expect.any(Number));
+    expect((await t.api("GET", `/workspaces/${ws}/metrics`)).body.items[0]).toMatchObject({ agent: "claude", promptsCompleted: 4 });
+    expect((await t.api("GET", `/workspaces/${ws}/contention`)).status).toBe(200);
+    expect((await t.api("GET", `/workspaces/${ws}/locks?view=tree`)).body.tree).toMatchObject({ kind: "dir" });
+    expect((await t.api("GET", "/workspaces")).body.items.map((w: { id: string }) => w.id)).toEqual([ws]);
+    const metrics = await fetch(`${t.server.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/atelier_prompts_completed_total \d+/);
+    expect(await fetch(`${t.server.url}/healthz`).then((r) => r.json())).toMatchObject({ ok: true });
+  });
+});
