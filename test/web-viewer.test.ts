@@ -18,6 +18,7 @@ interface Hooks {
   session: { indexed(): number; replay: { events: unknown[] } };
 }
 declare const window: { __atelier: Hooks };
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
 
 const EVENTS = 4000;
 
