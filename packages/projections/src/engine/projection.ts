@@ -44,7 +44,8 @@ export class Projection {
   private readonly applier: Applier;
   private readonly listeners = new Set<(seq: number) => void>();
   private readonly unsubscribe: () => void;
-  private readonly checkpointer: Checkpointer;
+  /** None for an in-memory database: it has no WAL, and a second connection would open another, empty one. */
+  private readonly checkpointer: Checkpointer | undefined;
   private failure: unknown;
 
   constructor(
@@ -57,7 +58,7 @@ export class Projection {
     this.applier = new Applier(db, options.registry ?? atelierProjectors);
     this.catchUp();
     this.unsubscribe = log.onCommit((events) => this.receive(events));
-    this.checkpointer = new Checkpointer(db.name);
+    this.checkpointer = db.memory ? undefined : new Checkpointer(db.name);
   }
 
   /** The last applied seq. */
@@ -113,7 +114,7 @@ export class Projection {
   /** Stops following and closes the file (WAL folded in). */
   async close(): Promise<void> {
     this.unsubscribe();
-    await this.checkpointer.stop();
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

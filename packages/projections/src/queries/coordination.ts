@@ -1,4 +1,4 @@
-import type { Queryable } from "./queryable.ts";
+import { clampLimit, type Queryable } from "./queryable.ts";
 
 export interface TaskRow {
   readonly id: string;
@@ -17,10 +17,11 @@ export interface TaskRow {
 
 const OPEN_TASKS = `SELECT id, title, priority, assignee, data, created_by AS createdBy, status, claimed_by AS claimedBy,
   created_at AS createdAt, claimed_at AS claimedAt
-FROM tasks WHERE status IN ('pending', 'claimed') ORDER BY priority DESC, enqueued_seq`;
+FROM tasks WHERE status IN ('pending', 'claimed') ORDER BY priority DESC, enqueued_seq LIMIT ?`;
 
-/** The coordinator's open tasks in claim order. */
-export const openTasks = (q: Queryable): TaskRow[] => q.statement(OPEN_TASKS).all() as TaskRow[];
+/** The coordinator's open tasks in claim order, at most `limit` (default 50). */
+export const openTasks = (q: Queryable, options: { limit?: number } = {}): TaskRow[] =>
+  q.statement(OPEN_TASKS).all(clampLimit(options.limit)) as TaskRow[];
 
 export interface SharedEntry {
   readonly key: string;
