@@ -6,8 +6,8 @@ import { notFound } from "../http/errors.ts";
 import { enqueuePrompt, promptState } from "../server/prompts.ts";
 import type { Gateway } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
-import { body, params, query } from "./input.ts";
-import { AgentParams, EmptyBody, ExecuteBody, NoQuery, PromptParams, PromptsQuery, RunsQuery, WorkspaceParams, num } from "./schemas.ts";
+import { body, emptyBody, noQuery, params, query } from "./input.ts";
+import { AgentParams, ExecuteBody, PromptParams, PromptsQuery, RunsQuery, WorkspaceParams, num } from "./schemas.ts";
 
 /** The workspace and a registered agent named by the path, or a 404. */
 const agentOf = (gw: Gateway, c: Context<AppEnv>): { host: WorkspaceHost; agent: string } => {
@@ -23,14 +23,14 @@ export const agentRoutes = (gw: Gateway) => {
   const app = new Hono<AppEnv>();
 
   app.get("/workspaces/:id/agents", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "read");
     const host = gw.host(params(c, WorkspaceParams).id);
     return c.json({ items: listAgents(host.projection), lastSeq: host.projection.seq });
   });
 
   app.post("/workspaces/:id/agents/:agent/execute", async (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     const principal = requirePermission(c, "write");
     const { host, agent } = agentOf(gw, c);
     const input = await body(c, ExecuteBody);
@@ -46,11 +46,11 @@ export const agentRoutes = (gw: Gateway) => {
   });
 
   app.post("/workspaces/:id/agents/:agent/prompts/:prompt/cancel", async (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "write");
     const { host, agent } = agentOf(gw, c);
     const { prompt } = params(c, PromptParams);
-    await body(c, EmptyBody);
+    await emptyBody(c);
     await host.ws.prompts.cancel(agent, prompt);
     return c.json({ promptId: prompt, state: "cancelled" });
   });
@@ -73,10 +73,10 @@ export const agentRoutes = (gw: Gateway) => {
 
   /** Issues a new runner token for the agent (the old one stops working, its socket closes). */
   app.post("/workspaces/:id/agents/:agent/runner-token", async (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "manage");
     const { host, agent } = agentOf(gw, c);
-    await body(c, EmptyBody);
+    await emptyBody(c);
     const token = gw.runnerTokens.issue(host.id, agent);
     gw.revalidate();
     return c.json({ agent, runnerToken: token }, 201);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Schema } from "effect";
+import { badRequest } from "../http/errors.ts";
 import { decodeInput, parseJson } from "../http/validate.ts";
 
 /** The path parameters, decoded strictly. */
@@ -17,4 +18,20 @@ export const query = <S extends Schema.Top>(c: Context, schema: S): S["Type"] =>
 export const body = async <S extends Schema.Top>(c: Context, schema: S): Promise<S["Type"]> => {
   const text = await c.req.text();
   return decodeInput(schema, text.trim() === "" ? {} : parseJson(text, "request body"), "request body");
+};
+
+/** A body that must be absent or `{}` (an empty Struct schema would let any object through). */
+export const emptyBody = async (c: Context): Promise<void> => {
+  const text = (await c.req.text()).trim();
+  if (text === "") return;
+  const value = parseJson(text, "request body");
+  if (typeof value !== "object" || value === null || Array.isArray(value) || Object.keys(value).length > 0) {
+    throw badRequest("this request takes no body (or {})", [{ path: "", issue: "expected an empty object" }]);
+  }
+};
+
+/** A request that takes no query string (for the same reason as `emptyBody`). */
+export const noQuery = (c: Context): void => {
+  const keys = Object.keys(c.req.queries());
+  if (keys.length > 0) throw badRequest(`unexpected query parameter(s): ${keys.join(", ")}`, keys.map((k) => ({ path: k, issue: "unexpected" })));
 };

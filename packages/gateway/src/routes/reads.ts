@@ -3,8 +3,8 @@ import { agentMetrics, listLocks, listMessages, lockContention, lockTree, openTa
 import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
 import type { Gateway } from "../server/gateway.ts";
-import { params, query } from "./input.ts";
-import { EventsQuery, LocksQuery, MessagesQuery, NoQuery, TimelineQuery, WorkspaceParams, num } from "./schemas.ts";
+import { noQuery, params, query } from "./input.ts";
+import { EventsQuery, LocksQuery, MessagesQuery, TimelineQuery, WorkspaceParams, num } from "./schemas.ts";
 
 const DEFAULT_EVENTS = 500;
 
@@ -61,22 +61,22 @@ export const readRoutes = (gw: Gateway) => {
   });
 
   app.get("/workspaces/:id/metrics", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     return c.json({ items: agentMetrics(readable(c).projection) });
   });
 
   app.get("/workspaces/:id/contention", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     return c.json(lockContention(readable(c).projection));
   });
 
   app.get("/workspaces/:id/tasks", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     return c.json({ items: openTasks(readable(c).projection) });
   });
 
   app.get("/workspaces/:id/context", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     return c.json({ items: sharedContext(readable(c).projection) });
   });
 

@@ -52,7 +52,6 @@ export const CreateTokenBody = Schema.Struct({
   name: Schema.optional(text(1, 100)),
   ttlMs: Schema.optional(int(1000, 10 * 365 * 24 * 3600 * 1000)),
 });
-export const EmptyBody = Schema.Struct({});
 
 export const TimelineQuery = Schema.Struct({
   from: Schema.optional(Digits),
@@ -66,7 +65,6 @@ export const EventsQuery = Schema.Struct({ from: Schema.optional(Digits), limit:
 export const PromptsQuery = Schema.Struct({ agent: Schema.optional(AgentId), limit: Schema.optional(Limit) });
 export const RunsQuery = Schema.Struct({ before: Schema.optional(Digits), limit: Schema.optional(Limit) });
 export const LocksQuery = Schema.Struct({ view: Schema.optional(Schema.Literals(["list", "tree"])) });
-export const NoQuery = Schema.Struct({});
 
 /** A decoded optional number from a query string. */
 export const num = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));

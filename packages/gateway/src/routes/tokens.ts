@@ -3,27 +3,27 @@ import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
 import { notFound } from "../http/errors.ts";
 import type { Gateway } from "../server/gateway.ts";
-import { body, params, query } from "./input.ts";
-import { CreateTokenBody, NoQuery, TokenParams } from "./schemas.ts";
+import { body, noQuery, params, query } from "./input.ts";
+import { CreateTokenBody, TokenParams } from "./schemas.ts";
 
 /** API tokens (owner only) and `GET /me`, which tells the studio what its token may do. */
 export const tokenRoutes = (gw: Gateway) => {
   const app = new Hono<AppEnv>();
 
   app.get("/me", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     const p = c.get("principal");
     return c.json({ tokenId: p.tokenId, name: p.name, role: p.role });
   });
 
   app.get("/tokens", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "manage");
     return c.json({ items: gw.tokens.list() });
   });
 
   app.post("/tokens", async (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "manage");
     const input = await body(c, CreateTokenBody);
     const { id, token } = gw.tokens.create(input.role, input.name ?? input.role, input.ttlMs);
@@ -31,7 +31,7 @@ export const tokenRoutes = (gw: Gateway) => {
   });
 
   app.delete("/tokens/:token", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "manage");
     const { token } = params(c, TokenParams);
     if (!gw.tokens.revoke(token)) throw notFound(`no live token ${token}`);

@@ -5,15 +5,15 @@ import type { Gateway } from "../server/gateway.ts";
 import { workspaceState, workspaceSummary } from "../server/state.ts";
 import { badRequest } from "../http/errors.ts";
 import { SUMMARY_KEY } from "../context/assemble.ts";
-import { body, params, query } from "./input.ts";
-import { CreateWorkspaceBody, EmptyBody, NoQuery, SummaryBody, WorkspaceParams } from "./schemas.ts";
+import { body, emptyBody, noQuery, params, query } from "./input.ts";
+import { CreateWorkspaceBody, SummaryBody, WorkspaceParams } from "./schemas.ts";
 
 /** Workspaces: create, list, status, lifecycle (hibernate, resume, terminate), milestone summary. */
 export const workspaceRoutes = (gw: Gateway) => {
   const app = new Hono<AppEnv>();
 
   app.post("/workspaces", async (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "manage");
     const input = await body(c, CreateWorkspaceBody);
     const ids = input.agents.map((a) => a.id);
@@ -29,13 +29,13 @@ export const workspaceRoutes = (gw: Gateway) => {
   });
 
   app.get("/workspaces", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "read");
     return c.json({ items: [...gw.hosts.values()].map(workspaceSummary) });
   });
 
   app.get("/workspaces/:id/status", (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     requirePermission(c, "read");
     const host = gw.host(params(c, WorkspaceParams).id);
     return c.json({ ...workspaceState(host), runners: Object.fromEntries(host.ws.runners.connected()), clients: host.presence() });
@@ -43,10 +43,10 @@ export const workspaceRoutes = (gw: Gateway) => {
 
   const lifecycle = (path: string, permission: "write" | "manage", act: (host: ReturnType<Gateway["host"]>, by: string) => Promise<void>) =>
     async (c: Context<AppEnv>) => {
-      query(c, NoQuery);
+      noQuery(c);
       const principal = requirePermission(c, permission);
       const host = gw.host(params(c, WorkspaceParams).id);
-      await body(c, EmptyBody);
+      await emptyBody(c);
       await act(host, principal.name);
       gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: path });
       return c.json({ id: host.id, state: host.ws.status() }, 202);
@@ -57,7 +57,7 @@ export const workspaceRoutes = (gw: Gateway) => {
   app.delete("/workspaces/:id", lifecycle("terminate", "manage", (h, by) => h.ws.lifecycle.terminate(by)));
 
   app.put("/workspaces/:id/summary", async (c) => {
-    query(c, NoQuery);
+    noQuery(c);
     const principal = requirePermission(c, "write");
     const host = gw.host(params(c, WorkspaceParams).id);
     const input = await body(c, SummaryBody);
