@@ -1,5 +1,6 @@
 import { randomId, type Random } from "@atelier/events";
 import {
+  findRequest,
   entities,
   pendingTasks,
   type AgentContext,
@@ -86,7 +87,7 @@ export const promptCommands = (engine: Engine, random: Random, opts: { maxQueueD
     const { value } = await engine.run((tx) => {
       agentCtx(tx, agent);
       const q = tx.get(entities.prompts(agent))?.context as PromptQueueContext | undefined;
-      const known = spec.clientRequestId !== undefined ? q?.requests[spec.clientRequestId] : undefined;
+      const known = spec.clientRequestId !== undefined && q ? findRequest(q, spec.clientRequestId) : undefined;
       if (known !== undefined) return { promptId: known, duplicate: true };
       if ((q?.queued.length ?? 0) >= opts.maxQueueDepth) {
         throw new CommandRejected("queue_full", `prompt queue of ${agent} is full (${opts.maxQueueDepth} queued); retry later`, entities.prompts(agent));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AtelierEvent, PromptEffect, PromptQueueContext } from "@atelier/actors/machines";
+import { findPrompt, findRequest, type AtelierEvent, type PromptEffect, type PromptQueueContext } from "@atelier/actors/machines";
 import { given } from "../gwt.ts";
 
 const E = "prompts:claude";
@@ -44,7 +44,7 @@ describe("prompt queue machine", () => {
   });
   it("completed: processing → completed, queue back to idle", () => {
     const t = given(E, enq("p1"), start("p1")).when(done("p1")).moves("idle");
-    expect(t.ctx<PromptQueueContext>().prompts.p1!.status).toBe("completed");
+    expect(findPrompt(t.ctx<PromptQueueContext>(), "p1")!.status).toBe("completed");
   });
   it("refuses a result from another runner generation, or for a prompt not processing", () => {
     given(E, enq("p1"), start("p1", 1, 2)).when(done("p1", 1)).refused();
@@ -55,7 +55,7 @@ describe("prompt queue machine", () => {
     const t = given(E, enq("p1"), start("p1"))
       .when({ type: "prompt.failed", payload: { at: 3, agent, promptId: "p1", generation: 1, error: "boom" } })
       .moves("idle");
-    expect(t.ctx<PromptQueueContext>().prompts.p1!.status).toBe("failed");
+    expect(findPrompt(t.ctx<PromptQueueContext>(), "p1")!.status).toBe("failed");
   });
   it("requeued: processing → queued, ahead of later prompts, and the next attempt counts up", () => {
     const g = given(E, enq("p1"), enq("p2"), start("p1"));
@@ -79,8 +79,12 @@ describe("prompt queue machine", () => {
     const g = given(E, ...history);
     const c = ctx(g.snapshot!.context);
     expect(c.finished).toHaveLength(500);
-    expect(c.prompts.p0).toBeUndefined();
-    expect(c.requests.r0).toBeUndefined();
-    expect(c.requests.r509).toBe("p509");
+    expect(c.finished[0]).toMatchObject({ promptId: "p10", status: "cancelled" });
+    expect(c.prompts).toEqual({});
+    expect(findPrompt(c, "p0")).toBeUndefined();
+    expect(findRequest(c, "r0")).toBeUndefined();
+    expect(findRequest(c, "r509")).toBe("p509");
+    // A retained request id still makes a retried enqueue a duplicate.
+    g.when(enq("p999", 0, "r509")).refused();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CommandRejected, type PromptQueueContext } from "@atelier/actors";
+import { CommandRejected, findPrompt, type PromptQueueContext } from "@atelier/actors";
 import { flush, harness, logOf, recordingRunner, typesOf } from "../harness.ts";
 
 const config = { idleTimeoutMs: 1000, hibernateAfterMs: 5000, lifetimeMs: 60_000, maxLifetimeMs: 120_000 };
@@ -100,7 +100,7 @@ describe("runtime: prompts and runners", () => {
     await conn.complete(b.promptId, { result: "done" });
     expect(ws.agents.get("claude")).toMatchObject({ state: "idle", tokensIn: 5, tokensOut: 7, promptsDone: 2 });
     const q = ws.prompts.get("claude")!;
-    expect([q.prompts[a.promptId]!.status, q.prompts[b.promptId]!.status]).toEqual(["completed", "completed"]);
+    expect([findPrompt(q, a.promptId)!.status, findPrompt(q, b.promptId)!.status]).toEqual(["completed", "completed"]);
     await ws.close();
   });
 
@@ -154,7 +154,7 @@ describe("runtime: prompts and runners", () => {
     const b = await ws.prompts.enqueue("claude", { text: "stop, do this", author: "ana", interrupt: true });
     expect(runner.aborted).toEqual([a.promptId]);
     expect(runner.dispatched.map((p) => p.promptId)).toEqual([a.promptId, b.promptId]);
-    expect(ws.prompts.get("claude")!.prompts[a.promptId]!.status).toBe("cancelled");
+    expect(findPrompt(ws.prompts.get("claude")!, a.promptId)!.status).toBe("cancelled");
     await expect(conn.complete(a.promptId, { result: "too late" })).rejects.toMatchObject({ code: "refused" });
     await ws.close();
   });

@@ -6,7 +6,6 @@
  */
 import { grantableNow, nextGrants, step, type ActorSnapshot, type AtelierEvent, type LockContext } from "@atelier/actors/machines";
 import type { Env } from "./timeline.ts";
-import { compactQueue } from "./replay.ts";
 
 export interface GenerateOptions {
   /** Stop once at least this many envelopes exist. */
@@ -77,7 +76,7 @@ export const generateTimeline = (options: GenerateOptions): Env[] => {
   const emit = (entity: string, event: AtelierEvent, agent?: string): void => {
     const s = step(entity, actors.get(entity), event);
     if (!s.accepted) throw new Error(`generator bug: ${entity} in ${s.from} refuses ${event.type}`);
-    actors.set(entity, entity.startsWith("prompts:") && (s.after.context as { finished: unknown[] }).finished.length > 0 ? compactQueue(s.after) : s.after);
+    actors.set(entity, s.after);
     const seq = out.length + 1;
     out.push({ seq, ts: new Date(now).toISOString(), ws, id: `ev_${seq.toString(36)}`, entity, type: event.type, ...(agent ? { agent } : {}), payload: event.payload, from: s.from, to: s.to, hash: (seq * 2654435761 >>> 0).toString(16).padStart(8, "0").repeat(8) } as Env);
   };

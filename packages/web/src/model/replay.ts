@@ -4,7 +4,7 @@
  * is cheap because XState snapshots are immutable) every `every` events, so seeking to any seq
  * costs one Map copy plus at most `every` transitions.
  */
-import { machineFor, promptQueueMachine, step, type ActorSnapshot, type AtelierEvent, type PromptEntry, type PromptQueueContext } from "@atelier/actors/machines";
+import { machineFor, step, type ActorSnapshot, type AtelierEvent } from "@atelier/actors/machines";
 import { indexAtOrBefore, timeOf, type Env, type Marker } from "./timeline.ts";
 import { Derived } from "./derived.ts";
 
@@ -24,31 +24,6 @@ export interface Divergence {
 }
 
 export const DEFAULT_CHECKPOINT_EVERY = 512;
-
-/**
- * A prompt queue without its finished prompts. The machine keeps the last 500 finished prompts
- * (and their request ids) for idempotent retries; as a plain object keyed by unique prompt ids,
- * copying it on every prompt event costs ~1 ms once it is full (V8 builds new hidden classes
- * for every new key sequence), which would make a 100k-event replay take tens of seconds. The
- * viewer gets finished prompts from its own index (Derived), and dropping them changes no
- * acceptance of a logged event: every guard of the queue looks only at open prompts, except the
- * duplicate checks of prompt.enqueued, which a logged enqueue passed when it was written.
- */
-export const compactQueue = (snap: ActorSnapshot): ActorSnapshot => {
-  const ctx = snap.context as PromptQueueContext;
-  const prompts: Record<string, PromptEntry> = {};
-  const requests: Record<string, string> = {};
-  for (const id of ctx.queued) keep(ctx, id, prompts, requests);
-  if (ctx.processing !== null) keep(ctx, ctx.processing, prompts, requests);
-  const context: PromptQueueContext = { ...ctx, prompts, requests, finished: [] };
-  return promptQueueMachine.resolveState({ value: snap.value as never, context }) as unknown as ActorSnapshot;
-};
-const keep = (ctx: PromptQueueContext, id: string, prompts: Record<string, PromptEntry>, requests: Record<string, string>) => {
-  const p = ctx.prompts[id];
-  if (!p) return;
-  prompts[id] = p;
-  if (p.clientRequestId !== null) requests[p.clientRequestId] = id;
-};
 
 export class Replay {
   readonly events: Env[] = [];
@@ -128,7 +103,7 @@ export class Replay {
     if (!machineFor(e.entity)) return;
     try {
       const s = step(e.entity, actors.get(e.entity), { type: e.type, payload: e.payload } as AtelierEvent);
-      if (s.accepted) actors.set(e.entity, e.entity.startsWith("prompts:") && (s.after.context as PromptQueueContext).finished.length > 0 ? compactQueue(s.after) : s.after);
+      if (s.accepted) actors.set(e.entity, s.after);
       else if (record) this.divergences.push({ seq: e.seq, entity: e.entity, type: e.type, state: s.from });
     } catch (error) {
       if (record) this.divergences.push({ seq: e.seq, entity: e.entity, type: e.type, state: "?", message: String(error) });

@@ -2,7 +2,7 @@
  * What every panel shows, derived from the actors' snapshots at one seq: the workspace's
  * lifecycle, one status per agent, the lock of every file, each agent's prompt queue, the chat.
  */
-import { stateString, type ActorSnapshot, type AgentContext, type LockContext, type LockHolder, type LockWaiter, type PromptQueueContext, type WorkspaceContext } from "@atelier/actors/machines";
+import { findPrompt, stateString, type ActorSnapshot, type AgentContext, type LockContext, type LockHolder, type LockWaiter, type PromptQueueContext, type WorkspaceContext } from "@atelier/actors/machines";
 import type { Replay } from "./replay.ts";
 
 export type AgentStatus = "offline" | "idle" | "analyzing" | "editing" | "indexing" | "waiting" | "error" | "unregistered";
@@ -143,7 +143,7 @@ export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
   const shown = replay.derived.prompts.slice(Math.max(0, upTo - chatLimit), upTo);
   const chat: ChatItem[] = shown.map((p) => {
     const q = queues.get(p.agent);
-    const entry = q?.prompts[p.promptId];
+    const entry = q ? findPrompt(q, p.promptId) : undefined;
     const outcome = replay.derived.outcomeAt(p.promptId, landed);
     const status: ChatStatus = outcome?.status ?? entry?.status ?? "queued";
     const pos = status === "queued" && q ? q.queued.indexOf(p.promptId) : -1;

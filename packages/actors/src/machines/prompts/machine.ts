@@ -22,14 +22,18 @@ export interface PromptEntry {
 export interface PromptQueueContext {
   readonly agent: string;
   readonly nextIndex: number;
+  /** Open prompts (queued or processing) by id. Finished ones move to `finished`. */
   readonly prompts: Readonly<Record<string, PromptEntry>>;
   /** Queued prompt ids in dispatch order: priority descending, then enqueue order. */
   readonly queued: readonly string[];
   readonly processing: string | null;
-  /** clientRequestId → promptId, for idempotent enqueue. */
+  /** clientRequestId → promptId of open prompts, for idempotent enqueue. */
   readonly requests: Readonly<Record<string, string>>;
-  /** Finished prompt ids, oldest first; only the last RETAINED_FINISHED are kept. */
-  readonly finished: readonly string[];
+  /**
+   * Finished prompts, oldest first; only the last RETAINED_FINISHED are kept. Kept apart from
+   * `prompts` so that each transition copies only the few open prompts, not the history.
+   */
+  readonly finished: readonly PromptEntry[];
 }
 
 /** How many finished prompts (and their request ids) a queue remembers for idempotent retries. */
@@ -55,25 +59,28 @@ const insertSorted = (ctx: PromptQueueContext, prompts: Record<string, PromptEnt
   return queued;
 };
 
-/** Moves a prompt to a terminal status and forgets the oldest finished ones past the retention. */
+/** Moves a prompt to `finished` with a terminal status, forgetting the oldest past the retention. */
 const finish = (ctx: PromptQueueContext, id: string, status: PromptStatus): Partial<PromptQueueContext> => {
-  const prompts: Record<string, PromptEntry> = { ...ctx.prompts, [id]: { ...ctx.prompts[id]!, status } };
+  const { [id]: entry, ...prompts } = ctx.prompts;
   const requests = { ...ctx.requests };
-  const finished = [...ctx.finished, id];
-  while (finished.length > RETAINED_FINISHED) {
-    const old = finished.shift()!;
-    const rid = prompts[old]?.clientRequestId;
-    if (rid) delete requests[rid];
-    delete prompts[old];
-  }
+  if (entry?.clientRequestId) delete requests[entry.clientRequestId];
+  const finished = [...ctx.finished, { ...entry!, status }];
   return {
     prompts,
     requests,
-    finished,
+    finished: finished.length > RETAINED_FINISHED ? finished.slice(finished.length - RETAINED_FINISHED) : finished,
     queued: ctx.queued.filter((q) => q !== id),
     processing: ctx.processing === id ? null : ctx.processing,
   };
 };
+
+/** A prompt the queue still knows, open or among the retained finished ones. */
+export const findPrompt = (ctx: PromptQueueContext, promptId: string): PromptEntry | undefined =>
+  ctx.prompts[promptId] ?? ctx.finished.findLast((p) => p.promptId === promptId);
+
+/** The prompt a client request id created, if the queue still knows it. */
+export const findRequest = (ctx: PromptQueueContext, clientRequestId: string): string | undefined =>
+  ctx.requests[clientRequestId] ?? ctx.finished.findLast((p) => p.clientRequestId === clientRequestId)?.promptId;
 
 export const initialPromptQueueContext = (agent: string): PromptQueueContext => ({
   agent,
@@ -103,8 +110,8 @@ export const promptQueueMachine = setup({
     canEnqueue: ({ context, event }) =>
       event.type === "prompt.enqueued" &&
       event.payload.agent === context.agent &&
-      context.prompts[event.payload.promptId] === undefined &&
-      (event.payload.clientRequestId === null || context.requests[event.payload.clientRequestId] === undefined),
+      findPrompt(context, event.payload.promptId) === undefined &&
+      (event.payload.clientRequestId === null || findRequest(context, event.payload.clientRequestId) === undefined),
     canStart: ({ context, event }) =>
       event.type === "prompt.started" &&
       context.processing === null &&
