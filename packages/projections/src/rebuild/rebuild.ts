@@ -9,10 +9,11 @@ export interface RebuildResult {
 }
 
 /**
- * Rebuilds the projection of `target` (a workspace folder or a `.db` path) from the log into a
- * fresh file beside it, then swaps it in with an atomic rename. Nothing may hold the old file open.
+ * Rebuilds the projection of `target` (a workspace folder or a `.db` path) from the log (up to
+ * `options.to`, default its head) into a fresh file beside it, then swaps it in with an atomic
+ * rename. Nothing may hold the old file open.
  */
-export const rebuildProjection = (target: string, source: LogSource, options: Omit<BuildOptions, "to"> = {}): RebuildResult => {
+export const rebuildProjection = (target: string, source: LogSource, options: BuildOptions = {}): RebuildResult => {
   const path = projectionPath(target);
   const aside = `${path}.rebuild`;
   const seq = buildAside(aside, source, options);
