@@ -96,7 +96,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
       await objectStore.put(ref, encodeSnapshot({ format: 1, workspace: options.workspace, hash: engine.log.headHash(), world }));
       await run(wsEvent("workspace.hibernated", { snapshotRef: ref, seq: world.seq }));
     } catch (error) {
-      if (!engine.failed) await fail(`hibernation failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!engine.failed) await fail(`hibernation failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined); // closed meanwhile: nothing left to record
     }
   };
   /** Resume: the archived snapshot must be readable and must be a prefix of this log (it wins). */
@@ -108,7 +108,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
       if (!file || file.world.seq > engine.head) throw new Error(`archived snapshot ${ref} is missing or unreadable`);
       await run(wsEvent("workspace.resumed", { snapshotRef: ref }));
     } catch (error) {
-      if (!engine.failed) await fail(`resume failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!engine.failed) await fail(`resume failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined); // closed meanwhile: nothing left to record
     }
   };
   const terminate = async () => {
