@@ -6,7 +6,7 @@ const AGENT_ENTITIES = ["agent:", "prompts:"];
 const AGENT_FIELDS = ["agent", "sender", "updatedBy", "deletedBy"];
 
 /** The agent an event concerns: the envelope's, else the payload's, else its agent or prompt-queue entity. */
-export const agentOf = (event: Envelope): string | null => {
+const agentOf = (event: Envelope): string | null => {
   if (event.agent !== undefined) return event.agent;
   const payload = event.payload as Record<string, unknown> | null;
   for (const field of AGENT_FIELDS) {
