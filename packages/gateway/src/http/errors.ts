@@ -21,7 +21,6 @@ export const badRequest = (message: string, details?: unknown) => new ApiError(4
 export const unauthorized = (message = "a valid bearer token is required") => new ApiError(401, "unauthorized", message);
 export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
 export const notFound = (message: string) => new ApiError(404, "not_found", message);
-export const conflict = (message: string, details?: unknown) => new ApiError(409, "conflict", message, details);
 export const tooLarge = (message: string) => new ApiError(413, "too_large", message);
 
 /** HTTP status of each refusal: state conflicts are 409, a full queue is back-pressure (429). */

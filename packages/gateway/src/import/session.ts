@@ -24,7 +24,7 @@ const payloads = {
 } as const;
 
 export type SessionType = keyof typeof payloads;
-export const SESSION_TYPES = Object.keys(payloads) as SessionType[];
+const SESSION_TYPES = Object.keys(payloads) as SessionType[];
 
 const Line = Schema.Struct({
   ts: Schema.String,
@@ -47,7 +47,7 @@ export interface LineError {
 }
 
 /** Who is not an agent in a session log. */
-export const PEOPLE = new Set(["user", "system"]);
+const PEOPLE = new Set(["user", "system"]);
 
 const decode = <S extends Schema.Top>(schema: S, value: unknown, strict: boolean): S["Type"] =>
   Schema.decodeUnknownSync(schema as unknown as Schema.Codec<S["Type"]>)(value, { errors: "all", onExcessProperty: strict ? "error" : "ignore" });

@@ -15,10 +15,6 @@ export class Mirrors {
     this.mirrors.set(host.id, startMirror(host.ws.log, { connection: this.connection, workspaceDir: host.dir }));
   }
 
-  status() {
-    return [...this.mirrors.values()].map((m) => m.status());
-  }
-
   /** Lets publishes in flight settle, then closes the connection. */
   async stop(): Promise<void> {
     await Promise.all([...this.mirrors.values()].map((m) => m.stop().catch(() => undefined)));

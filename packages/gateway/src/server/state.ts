@@ -23,13 +23,16 @@ export const workspaceSummary = (host: WorkspaceHost) => {
  * The whole state a studio needs to draw a workspace, read from the projection at one seq:
  * `lastSeq` is that seq, so live events continue exactly after it.
  */
-export const workspaceState = (host: WorkspaceHost) => ({
-  workspace: { ...workspaceStatus(host.projection), state: workspaceStatus(host.projection)?.status ?? "creating", demo: host.demo },
-  agents: listAgents(host.projection),
-  locks: listLocks(host.projection),
-  queue: promptQueue(host.projection),
-  lastSeq: host.projection.seq,
-});
+export const workspaceState = (host: WorkspaceHost) => {
+  const status = workspaceStatus(host.projection);
+  return {
+    workspace: { ...status, state: status?.status ?? "creating", demo: host.demo },
+    agents: listAgents(host.projection),
+    locks: listLocks(host.projection),
+    queue: promptQueue(host.projection),
+    lastSeq: host.projection.seq,
+  };
+};
 
 /** The init payload of a studio socket (004): the state plus recent messages and who is here. */
 export const initPayload = (host: WorkspaceHost, you: { id: string; name: string; role: string }) => ({

@@ -1,7 +1,7 @@
 import type { Schema } from "effect";
 import type { WSContext } from "hono/ws";
 import type { WebSocket } from "ws";
-import { ApiError, badRequest } from "../http/errors.ts";
+import { badRequest, type ApiError } from "../http/errors.ts";
 import { decodeInput, parseJson } from "../http/validate.ts";
 
 export type Socket = WSContext<WebSocket>;
@@ -31,4 +31,3 @@ export const decodeFrame = <S extends Schema.Top>(schema: S, data: unknown): S["
 export const errorFrame = (error: ApiError, ref?: string) =>
   JSON.stringify({ type: "error", ...(ref !== undefined ? { ref } : {}), status: error.status, code: error.code, message: error.message });
 
-export { ApiError };

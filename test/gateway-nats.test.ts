@@ -1,0 +1,23 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { connectNats, mirroredHead } from "@atelier/events";
+import { startNatsServer, type NatsServer } from "./helpers/nats-server.ts";
+import { eventually, testServer } from "../packages/gateway/test/support/server.ts";
+
+let nats: NatsServer;
+beforeAll(async () => (nats = await startNatsServer()));
+afterAll(() => nats?.stop());
+
+it("with --nats every served workspace's log is mirrored to JetStream, created ones included", async () => {
+  const t = await testServer({ nats: nats.url });
+  const nc = await connectNats(nats.url, "gateway-nats test");
+  try {
+    const created = await t.api("POST", "/workspaces", { name: "mirrored", agents: [{ id: "claude", vendor: "claude", model: "opus" }] });
+    const ws = created.body.workspace.id;
+    await t.api("POST", `/workspaces/${ws}/agents/claude/execute`, { prompt: "hello" });
+    const host = t.server.gateway.host(ws);
+    await eventually(async () => (await mirroredHead(nc, "ATELIER", ws)).seq === host.head, 15_000);
+  } finally {
+    await nc.close();
+    await t.close();
+  }
+});
