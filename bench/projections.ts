@@ -133,7 +133,6 @@ const liveLag = async (cached: string, projectionDb: string, scratch: string): P
   fs.copyFileSync(projectionDb, path.join(dir, "projections.db"));
   // Generated before the clock starts, and the generator dropped: the timed loop only appends.
   const { batches, now } = lagWorkload(cached);
-  collectGarbage();
   const log = await openLog(dir, { workspace: "ws_test", catalogue: atelierCatalogue, fsync: "batch", clock: { ...systemClock, now: () => now } });
   // Listeners run in order inside the log's commit, before any appender's continuation: this
   // one first, then the projection's apply, then the onApplied hook.
@@ -146,6 +145,7 @@ const liveLag = async (cached: string, projectionDb: string, scratch: string): P
   const appendToQueryable: number[] = [];
   const commitToApplied: number[] = [];
   const pending: Array<Promise<void>> = [];
+  collectGarbage();
   const start = performance.now();
   for (const [i, batch] of batches.entries()) {
     const due = start + (i * 1000) / LAG_RATE;
