@@ -22,6 +22,6 @@ it("listMessages filters by channel (the gateway's artifacts block), newest firs
   expect(page.items.map((m) => m.ref)).toEqual(["m5", "m4", "m2"]);
   expect(listMessages(projection, { channel: "file_modified", before: page.next }).items.map((m) => m.ref)).toEqual(["m1"]);
   expect(listMessages(projection, { channel: "file_modified", agent: "claude" }).items.map((m) => m.ref)).toEqual(["m5", "m1"]);
-  projection.close();
+  await projection.close();
   await log.close();
 });

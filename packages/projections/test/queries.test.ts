@@ -108,6 +108,7 @@ describe("queries", () => {
     promptQueue(q, { agent: "claude-0" });
     listMessages(q);
     listMessages(q, { agent: "claude-0", before: 2000 });
+    listMessages(q, { channel: "state", before: 2000 });
     for (const filter of [{}, { type: "lock.acquired" }, { agent: "claude-0" }, { entity: "tasks" }, { type: "lock.queued", agent: "gemini-1" }]) {
       timelinePage(q, { ...filter, after: 100 });
       timelinePage(q, { ...filter, before: 2900 });

@@ -195,6 +195,7 @@ CREATE TABLE messages (
   cost REAL
 );
 CREATE INDEX messages_by_agent ON messages (agent, seq);
+CREATE INDEX messages_by_channel ON messages (channel, seq) WHERE channel IS NOT NULL;
 
 CREATE TRIGGER message_counted AFTER INSERT ON messages BEGIN
   INSERT INTO agent_stats (agent, messages) VALUES (NEW.agent, 1) ON CONFLICT (agent) DO UPDATE SET messages = messages + 1;
