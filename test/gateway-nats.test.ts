@@ -15,7 +15,9 @@ it("with --nats every served workspace's log is mirrored to JetStream, created o
     const ws = created.body.workspace.id;
     await t.api("POST", `/workspaces/${ws}/agents/claude/execute`, { prompt: "hello" });
     const host = t.server.gateway.host(ws);
-    await eventually(async () => (await mirroredHead(nc, "ATELIER", ws)).seq === host.head, 15_000);
+    // The stream appears once the mirror's first session has made it; until then the lookup throws.
+    const mirrored = () => mirroredHead(nc, "ATELIER", ws).then((h) => h.seq, () => 0);
+    await eventually(async () => (await mirrored()) === host.head, 15_000);
   } finally {
     await nc.close();
     await t.close();
