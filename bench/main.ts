@@ -51,29 +51,32 @@ const main = async (): Promise<number> => {
   }
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, running: ${names.join(", ")}`);
 
-  const failures: string[] = [];
+  const crashes: string[] = [];
   for (const name of names) {
     const mod = (await import(pathToFileURL(benchFile(name)).href)) as Partial<BenchModule>;
     if (typeof mod.run !== "function") {
-      failures.push(`${name}: bench/${name}.ts does not export run()`);
+      crashes.push(`${name}: bench/${name}.ts does not export run()`);
       continue;
     }
     try {
       await mod.run();
     } catch (error) {
-      failures.push(`${name}: crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      crashes.push(`${name}: crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   }
 
   console.log("\n## summary\n");
+  let missed = 0;
   for (const { bench, rows } of reports) {
     const judged = rows.filter((r) => r.pass !== undefined);
     const failed = judged.filter((r) => !r.pass);
-    console.log(`${bench}: ${judged.length - failed.length}/${judged.length} targets met${failed.length ? ` — FAIL: ${failed.map((r) => r.metric).join("; ")}` : ""}`);
-    for (const r of failed) failures.push(`${bench}: ${r.metric}: ${r.measured} (target ${r.target})`);
+    missed += failed.length;
+    console.log(`${bench}: ${judged.length - failed.length}/${judged.length} targets met`);
+    for (const r of failed) console.log(`  FAIL ${r.metric}: ${r.measured} (target ${r.target})`);
   }
-  for (const f of failures) console.log(`FAIL ${f}`);
-  return failures.length > 0 ? 1 : 0;
+  for (const c of crashes) console.log(`FAIL ${c}`);
+  if (missing.length > 0) console.log(`not run (no bench file yet): ${missing.join(", ")}`);
+  return missed + crashes.length > 0 ? 1 : 0;
 };
 
 main().then(
