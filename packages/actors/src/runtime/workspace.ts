@@ -133,6 +133,13 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
       wsEvent("workspace.activated")(tx);
     });
   }
+  // A crash while hibernating, resuming or terminating took the running effect with it, and the
+  // recovered state still says it is under way: nothing would ever finish it. Run it again (each
+  // ends by appending its event, and each is safe to repeat).
+  const interrupted = stateString(engine.committed.get(entities.workspace)!.value);
+  if (interrupted === "hibernating") void hibernate();
+  else if (interrupted === "resuming") void resume();
+  else if (interrupted === "terminating") void terminate().catch(() => undefined);
 
   const workspace = {
     id: options.workspace,
