@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+import { joinPath } from "@atelier/events";
+import { Checkers, checkRecovery } from "../checkers/index.ts";
+import { unconverged } from "../checkers/liveness.ts";
+import type { Probe } from "../checkers/probes.ts";
+import { fail, Violation } from "../checkers/violation.ts";
+import { applyFault } from "../faults/apply.ts";
+import { describeProfile, drawProfile, type FaultName, type FaultProfile } from "../faults/catalogue.ts";
+import { generateScenario, type Action } from "../scenarios/actions.ts";
+import { AGENTS, LIVENESS_BOUND_MS } from "../world/config.ts";
+import type { Plant } from "../world/plant.ts";
+import { fork, World } from "../world/world.ts";
+import { timelineOf } from "./timeline.ts";
+
+export interface SeedOptions {
+  /** Steps of the safety phase. */
+  readonly steps: number;
+  readonly faults: ReadonlySet<FaultName>;
+  readonly plant?: Plant | undefined;
+  /** Replay these steps instead of generating them (the shrinker does). */
+  readonly actions?: readonly Action[];
+}
+
+export interface SeedViolation {
+  readonly invariant: string;
+  readonly detail: string;
+  /** 1-based scenario step, or steps + 1 for the liveness phase. */
+  readonly step: number;
+}
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly profile: FaultProfile;
+  readonly actions: readonly Action[];
+  readonly violation: SeedViolation | undefined;
+  readonly fired: ReadonlyMap<FaultName, number>;
+  readonly probes: ReadonlySet<Probe>;
+  readonly simulatedMs: number;
+  /** The timeline as JSONL: the final log's lines with simulator markers between them. */
+  readonly timeline: string;
+  /** sha256 over every byte the run stored (disk, object store, JetStream) and its timeline (I20). */
+  readonly digest: string;
+}
+
+const perform = async (world: World, action: Action): Promise<void> => {
+  switch (action.k) {
+    case "wait":
+      return;
+    case "prompt":
+      world.clients[action.user]!.prompt(AGENTS[action.agent]!, action.priority, action.interrupt);
+      return;
+    case "cancel": {
+      const client = world.clients[action.user]!;
+      const open = new Set(world.model.openPrompts());
+      const mine = client.sent.filter((s) => s.promptId !== undefined && open.has(s.promptId));
+      const target = mine[action.pick % Math.max(1, mine.length)];
+      if (target) client.cancel(target.agent, target.promptId!);
+      return;
+    }
+    case "lifecycle":
+      world.clients[action.user]!.lifecycle(action.op);
+      return;
+    case "fault":
+      return applyFault(world, action.fault, action.arg);
+  }
+};
+
+/** Drives the converging world: the operator restarts a failed workspace and resumes a hibernated one with work. */
+const nudge = async (world: World): Promise<void> => {
+  const host = world.host;
+  if (!host?.alive) return;
+  const status = host.ws.status();
+  const ignore = () => undefined;
+  if (status === "error") await host.call((ws) => ws.lifecycle.restart("sim")).catch(ignore);
+  if (status === "hibernated" && world.model.openPrompts().length > 0) await host.call((ws) => ws.lifecycle.resume()).catch(ignore);
+};
+
+/**
+ * One seed: draw its fault profile and scenario, run the safety phase (any fault, invariants
+ * after every step), then the liveness phase (heal, converge within the bound), then the
+ * quiescence checks. Stops at the first violation.
+ */
+export const runSeed = async (seed: number, options: SeedOptions): Promise<SeedResult> => {
+  const profile = drawProfile(fork(seed, 0), options.faults);
+  const actions = options.actions ?? generateScenario(seed, options.steps, profile);
+  const world = new World(seed, profile, options.plant, checkRecovery);
+  const checkers = new Checkers(world);
+  const startedAt = world.clock.now();
+  world.note("sim.run", { seed, steps: actions.length, fsync: world.fsync, plant: options.plant ?? null, profile: describeProfile(profile) });
+  let violation: SeedViolation | undefined;
+  let epoch = -1;
+  try {
+    await world.advance(0);
+    for (const action of actions) {
+      world.step++;
+      if (action.k !== "wait") world.note("sim.action", { action });
+      await perform(world, action);
+      await world.advance(action.dt);
+      await checkers.afterStep();
+      // I7 after every crash and recovery: the reopened projection equals a rebuild.
+      if (world.host && world.host.epoch !== epoch) {
+        epoch = world.host.epoch;
+        await checkers.checkProjection(world.host);
+      }
+    }
+    world.step = actions.length + 1;
+    world.note("sim.phase", { phase: "liveness" });
+    world.heal();
+    const deadline = world.clock.now() + LIVENESS_BOUND_MS;
+    let waiting = unconverged(world, checkers.mirror);
+    while (waiting.length > 0) {
+      if (world.clock.now() >= deadline) fail("I21", `not converged ${LIVENESS_BOUND_MS / 1000}s after healing: ${waiting.join("; ")}`);
+      await nudge(world);
+      await world.advance(1000);
+      await checkers.afterStep();
+      waiting = unconverged(world, checkers.mirror);
+    }
+    world.note("sim.phase", { phase: "quiescent" });
+    await checkers.atQuiescence();
+  } catch (error) {
+    const v = error instanceof Violation ? error : new Violation("sim-error", error instanceof Error ? (error.stack ?? error.message) : String(error));
+    violation = { invariant: v.invariant, detail: v.detail, step: world.step };
+    world.note("sim.violation", { invariant: v.invariant, detail: v.detail });
+  }
+  const simulatedMs = world.clock.now() - startedAt;
+  const timeline = timelineOf(world);
+  const digest = digestOf(world, timeline);
+  await world.host?.crash("process", world.faultRandom, 0);
+  return { seed, profile, actions, violation, fired: world.fired, probes: world.probes.hit, simulatedMs, timeline, digest };
+};
+
+const digestOf = (world: World, timeline: string): string => {
+  const hash = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const name of world.storage.list(dir)) {
+      const path = joinPath(dir, name);
+      const bytes = world.storage.readFile(path);
+      if (bytes) hash.update(path).update(bytes);
+      else walk(path);
+    }
+  };
+  walk("/sim");
+  for (const [key, bytes] of [...world.objectStore.objects].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(key).update(bytes);
+  for (const m of world.jetstream.messagesOf("ws_sim")) hash.update(m.line);
+  return hash.update(timeline).digest("hex");
+};
