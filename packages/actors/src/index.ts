@@ -9,6 +9,6 @@ export type { RecoveryReport, Committed } from "./runtime/engine.ts";
 export type { RunnerSink, RunnerConnection, PromptResult } from "./runtime/runners.ts";
 export type { LockResult, LockInfo, AcquireOptions } from "./runtime/locks.ts";
 export type { AgentSpec, EnqueueSpec, TaskSpec } from "./runtime/commands.ts";
-export { folderObjectStore, type ObjectStore } from "./runtime/hibernation.ts";
+export { folderSnapshotStore, type SnapshotStore } from "./runtime/hibernation.ts";
 export { Bus, type BusMessage, type Unsubscribe } from "./bus/bus.ts";
 export type { AgentCoordinator, Plan, PlanTask } from "./coordinator/coordinator.ts";

@@ -1,16 +1,19 @@
 import { joinPath, type Storage } from "@atelier/events";
 
 /**
- * Where hibernation puts a workspace's snapshot (GCS/S3 in production, a folder by default).
- * `put` must be durable when it resolves.
+ * Where hibernation puts the workspace's snapshot before `workspace.hibernated` is recorded (a
+ * folder inside the workspace by default, so the archive of the folder carries it). Not the
+ * archive's object store: `ObjectStore` of @atelier/events (GCS, S3, local) archives the whole
+ * folder once the workspace is closed; this port only holds the one snapshot, and is what the
+ * simulator injects faults into. `put` must be durable when it resolves.
  */
-export interface ObjectStore {
+export interface SnapshotStore {
   put(key: string, data: Uint8Array): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
 }
 
-/** An object store in a folder of the given storage (the local default, and the simulator's). */
-export const folderObjectStore = (storage: Storage, root: string): ObjectStore => ({
+/** A snapshot store in a folder of the given storage (the local default, and the simulator's). */
+export const folderSnapshotStore = (storage: Storage, root: string): SnapshotStore => ({
   async put(key, data) {
     const path = joinPath(root, key);
     storage.ensureDir(path.slice(0, path.lastIndexOf("/")));

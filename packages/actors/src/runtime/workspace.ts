@@ -13,7 +13,7 @@ import { stateString, worldOf } from "../machines/world.ts";
 import { agentCommands, contextCommands, promptCommands, taskCommands } from "./commands.ts";
 import { Engine, type RecoveryReport } from "./engine.ts";
 import { CommandRejected } from "./errors.ts";
-import { folderObjectStore, type ObjectStore } from "./hibernation.ts";
+import { folderSnapshotStore, type SnapshotStore } from "./hibernation.ts";
 import { lockCommands } from "./locks.ts";
 import { RunnerRegistry } from "./runners.ts";
 import { encodeSnapshot, decodeSnapshot } from "./snapshots.ts";
@@ -39,8 +39,8 @@ export interface WorkspaceOptions {
   readonly heartbeatTtlMs?: number;
   /** Activity moves the idle deadline at most this often (default 1 s). */
   readonly touchGranularityMs?: number;
-  /** Where hibernation stores snapshots (default: `<dir>/archive` on the same storage). */
-  readonly objectStore?: ObjectStore;
+  /** Where hibernation stores its snapshot (default: `<dir>/archive` on the same storage, so it is archived with the folder). */
+  readonly snapshotStore?: SnapshotStore;
 }
 
 const disconnectAll = (tx: Tx) => {
@@ -69,7 +69,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
     snapshotEvery: options.snapshotEvery ?? 1000,
     touchGranularityMs,
   });
-  const objectStore = options.objectStore ?? folderObjectStore(storage, joinPath(dir, "archive"));
+  const snapshotStore = options.snapshotStore ?? folderSnapshotStore(storage, joinPath(dir, "archive"));
   const bus = new Bus(engine, random);
   const runners = new RunnerRegistry(engine, options.heartbeatTtlMs ?? HEARTBEAT_TTL_MS, touchGranularityMs, (agent, at) =>
     bus.emit("heartbeat", { agent, at }),
@@ -86,14 +86,14 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
   const run = (body: (tx: Tx) => void) => engine.run(body).then(() => undefined);
   const fail = (message: string) => run((tx) => void tx.tryApply(entities.workspace, { type: "workspace.failed", payload: { at: tx.now, message } }));
 
-  /** Hibernation (004): stop runners, put the snapshot in the object store, then record it. */
+  /** Hibernation (004): stop runners, put the snapshot in the snapshot store, then record it (the host then archives the closed folder). */
   const hibernate = async () => {
     try {
       await run(disconnectAll);
       await engine.settled();
       const world = worldOf(engine.head, engine.committed);
       const ref = `${options.workspace}/snapshots/${world.seq}.json`;
-      await objectStore.put(ref, encodeSnapshot({ format: 1, workspace: options.workspace, hash: engine.log.headHash(), world }));
+      await snapshotStore.put(ref, encodeSnapshot({ format: 1, workspace: options.workspace, hash: engine.log.headHash(), world }));
       await run(wsEvent("workspace.hibernated", { snapshotRef: ref, seq: world.seq }));
     } catch (error) {
       if (!engine.failed) await fail(`hibernation failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined); // closed meanwhile: nothing left to record
@@ -103,7 +103,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
   const resume = async () => {
     try {
       const ref = (engine.committed.get(entities.workspace)?.context as { snapshotRef: string | null }).snapshotRef ?? "";
-      const bytes = await objectStore.get(ref);
+      const bytes = await snapshotStore.get(ref);
       const file = bytes && decodeSnapshot(bytes);
       if (!file || file.world.seq > engine.head) throw new Error(`archived snapshot ${ref} is missing or unreadable`);
       await run(wsEvent("workspace.resumed", { snapshotRef: ref }));

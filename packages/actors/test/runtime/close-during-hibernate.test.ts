@@ -3,8 +3,8 @@ import { harness } from "../harness.ts";
 
 it("closing a workspace while its hibernation upload is in flight leaves no unhandled rejection", async () => {
   let upload!: (error: Error) => void;
-  const objectStore = { put: () => new Promise<void>((_, reject) => (upload = reject)), get: async () => undefined };
-  const ws = await harness().open({ objectStore });
+  const snapshotStore = { put: () => new Promise<void>((_, reject) => (upload = reject)), get: async () => undefined };
+  const ws = await harness().open({ snapshotStore });
   await ws.lifecycle.hibernate("ana");
   await new Promise((r) => setImmediate(r));
   await ws.close();

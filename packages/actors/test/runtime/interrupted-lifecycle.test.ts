@@ -7,7 +7,7 @@ import { flush, harness } from "../harness.ts";
 describe("runtime: a lifecycle effect interrupted by a crash", () => {
   it("hibernation is finished after recovery", async () => {
     const h = harness();
-    const ws = await h.open({ objectStore: { put: () => new Promise<void>(() => undefined), get: async () => undefined } });
+    const ws = await h.open({ snapshotStore: { put: () => new Promise<void>(() => undefined), get: async () => undefined } });
     await ws.lifecycle.hibernate("ana");
     await flush();
     expect(ws.status()).toBe("hibernating");
@@ -25,7 +25,7 @@ describe("runtime: a lifecycle effect interrupted by a crash", () => {
     await flush(6);
     expect(ws.status()).toBe("hibernated");
     await ws.close();
-    const hung = await h.open({ objectStore: { put: async () => undefined, get: () => new Promise(() => undefined) } });
+    const hung = await h.open({ snapshotStore: { put: async () => undefined, get: () => new Promise(() => undefined) } });
     await hung.lifecycle.resume();
     await flush();
     expect(hung.status()).toBe("resuming");

@@ -67,7 +67,7 @@ export class Host {
         snapshotEvery: SNAPSHOT_EVERY,
         leaseMs: LEASE_MS,
         heartbeatTtlMs: HEARTBEAT_TTL_MS,
-        objectStore: env.objectStore,
+        snapshotStore: env.objectStore,
         config: WORKSPACE_CONFIG,
       });
       for (const agentId of AGENTS) if (!ws.agents.get(agentId)) await ws.agents.register({ agentId, vendor: "claude", model: "sim" });

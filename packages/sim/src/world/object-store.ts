@@ -1,15 +1,15 @@
-import type { ObjectStore } from "@atelier/actors";
+import type { SnapshotStore } from "@atelier/actors";
 import type { VirtualClock } from "@atelier/events";
 
 /** F20: what the next call does wrong. */
 export type ObjectFault = "error" | "lost-response" | "timeout";
 
 /**
- * GCS/S3 as the hibernation port sees it (`ObjectStore` of @atelier/actors: put, get). Simulated,
+ * GCS/S3 as the hibernation port sees it (`SnapshotStore` of @atelier/actors: put, get). Simulated,
  * not the real drivers: they talk HTTP to a remote service, which no seed can replay. Latency is
  * a round trip on the simulation clock; faults are armed one call at a time.
  */
-export class SimObjectStore implements ObjectStore {
+export class SimObjectStore implements SnapshotStore {
   readonly objects = new Map<string, Uint8Array>();
   private pending: ObjectFault[] = [];
   fired = { error: 0, "lost-response": 0, timeout: 0 };
