@@ -1,6 +1,7 @@
 import { randomId, type Random } from "@atelier/events";
 import {
   findRequest,
+  findTask,
   entities,
   pendingTasks,
   type AgentContext,
@@ -164,7 +165,7 @@ export const taskCommands = (engine: Engine, random: Random) => {
         const next = ctx && pendingTasks(ctx).find((t) => t.assignee === null || t.assignee === agent);
         if (!next) return undefined;
         tx.apply(entities.tasks, { type: "task.claimed", payload: { at: tx.now, taskId: next.taskId, agent } }, agent);
-        return (tasksCtx(tx)!.tasks[next.taskId] as Task);
+        return tasksCtx(tx)!.tasks[next.taskId];
       });
       return value;
     },
@@ -175,7 +176,10 @@ export const taskCommands = (engine: Engine, random: Random) => {
       const ctx = engine.committed.get(entities.tasks)?.context as TaskQueueContext | undefined;
       return ctx ? pendingTasks(ctx) : [];
     },
-    get: (taskId: string) => (engine.committed.get(entities.tasks)?.context as TaskQueueContext | undefined)?.tasks[taskId],
+    get: (taskId: string) => {
+      const ctx = engine.committed.get(entities.tasks)?.context as TaskQueueContext | undefined;
+      return ctx && findTask(ctx, taskId);
+    },
   };
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pendingTasks, type AtelierEvent, type SharedContextState, type TaskQueueContext } from "@atelier/actors/machines";
+import { findTask, pendingTasks, type AtelierEvent, type SharedContextState, type TaskQueueContext } from "@atelier/actors/machines";
 import { given } from "../gwt.ts";
 
 const ev = (type: string, payload: Record<string, unknown>) => ({ type, payload }) as AtelierEvent;
@@ -18,11 +18,25 @@ describe("task queue machine", () => {
     given("tasks", task("a")).when(ev("task.claimed", { at: 2, taskId: "a", agent: "claude" })).moves("ready");
     given("tasks", ...claimed).when(ev("task.claimed", { at: 2, taskId: "a", agent: "gemini" })).refused();
     const c = given("tasks", ...claimed).when(ev("task.completed", { at: 3, taskId: "a", agent: "claude", result: { ok: true } }));
-    expect(c.ctx<TaskQueueContext>().tasks.a).toMatchObject({ status: "completed", result: { ok: true } });
+    expect(c.ctx<TaskQueueContext>().tasks).toEqual({});
+    expect(findTask(c.ctx<TaskQueueContext>(), "a")).toMatchObject({ status: "completed", result: { ok: true } });
     given("tasks", ...claimed).when(ev("task.completed", { at: 3, taskId: "a", agent: "gemini", result: null })).refused();
-    expect(given("tasks", ...claimed).when(ev("task.failed", { at: 3, taskId: "a", agent: "claude", error: "x" })).ctx<TaskQueueContext>().tasks.a!.status).toBe("failed");
+    expect(findTask(given("tasks", ...claimed).when(ev("task.failed", { at: 3, taskId: "a", agent: "claude", error: "x" })).ctx<TaskQueueContext>(), "a")!.status).toBe("failed");
     const r = given("tasks", ...claimed).when(ev("task.released", { at: 3, taskId: "a", agent: "claude", reason: "agent_offline" }));
     expect(r.ctx<TaskQueueContext>().tasks.a).toMatchObject({ status: "pending", claimedBy: null });
+  });
+  it("remembers a bounded number of finished tasks; open ones stay in the record", () => {
+    const history: AtelierEvent[] = [task("open")];
+    for (let i = 0; i < 510; i++) history.push(task(`t${i}`), ev("task.claimed", { at: 2, taskId: `t${i}`, agent: "claude" }), ev("task.completed", { at: 3, taskId: `t${i}`, agent: "claude", result: i }));
+    const g = given("tasks", ...history);
+    const c = g.snapshot!.context as TaskQueueContext;
+    expect(c.finished).toHaveLength(500);
+    expect(c.finished[0]).toMatchObject({ taskId: "t10", status: "completed", result: 10 });
+    expect(Object.keys(c.tasks)).toEqual(["open"]);
+    expect(findTask(c, "t0")).toBeUndefined();
+    expect(findTask(c, "t509")).toMatchObject({ status: "completed" });
+    // A retained finished task id is still taken.
+    g.when(task("t509")).refused();
   });
 });
 

@@ -42,7 +42,6 @@ export class Workload {
   private readonly agents: string[];
   private readonly paths: string[];
   private readonly idPrefix: string;
-  private open: string[] = [];
   private readonly leases = new Map<string, number>();
   private nextLease = Number.POSITIVE_INFINITY;
   private counter = 0;
@@ -58,8 +57,6 @@ export class Workload {
       for (const [entity, plain] of Object.entries(options.resume.world.actors)) this.snapshots.set(entity, fromPlain(entity, plain));
       this.paths = [...this.snapshots.keys()].filter((e) => e.startsWith("lock:")).map((e) => e.slice(5));
       for (const path of this.paths) this.noteLeases(entities.lock(path));
-      const tasks = this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {};
-      this.open = Object.keys(tasks);
       this.now = options.resume.now;
     }
   }
@@ -333,22 +330,13 @@ export class Workload {
     }
   }
 
-  /** The task queue keeps every task it ever saw; pending and claimed ones are tracked here. */
-  private openTasks(): string[] {
-    const tasks = this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {};
-    this.open = this.open.filter((id) => tasks[id]?.status === "pending" || tasks[id]?.status === "claimed");
-    return this.open;
-  }
-
   private taskStep(): void {
-    const tasks = this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {};
+    const open = Object.values(this.ctx<TaskQueueContext>(entities.tasks)?.tasks ?? {});
     const at = this.now;
-    const open = this.openTasks();
-    const task = open.length > 0 && chance(this.random, 0.7) ? tasks[pick(this.random, open)] : undefined;
+    const task = open.length > 0 && chance(this.random, 0.7) ? pick(this.random, open) : undefined;
     if (task === undefined) {
       const assignee = chance(this.random, 0.3) ? pick(this.random, this.agents) : null;
       const taskId = this.id("task_");
-      this.open.push(taskId);
       this.offer(entities.tasks, {
         type: "task.enqueued",
         payload: { at, taskId, title: this.text(4), priority: nextInt(this.random, 0, 3), assignee, data: { files: [pick(this.random, this.paths)] }, by: "coordinator" },

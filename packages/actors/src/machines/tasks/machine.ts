@@ -20,8 +20,17 @@ export interface Task {
 
 export interface TaskQueueContext {
   readonly nextIndex: number;
+  /** Open tasks (pending or claimed) by id. Finished ones move to `finished`. */
   readonly tasks: Readonly<Record<string, Task>>;
+  /**
+   * Finished tasks, oldest first; only the last RETAINED_FINISHED_TASKS are kept. Kept apart from
+   * `tasks` so that each transition copies only the open tasks, not the history.
+   */
+  readonly finished: readonly Task[];
 }
+
+/** How many finished tasks the queue remembers (for lookups and refusing a reused task id). */
+export const RETAINED_FINISHED_TASKS = 500;
 
 export type TaskEvent = Ev<"task.enqueued" | "task.claimed" | "task.released" | "task.completed" | "task.failed">;
 
@@ -31,16 +40,27 @@ export const pendingTasks = (ctx: TaskQueueContext): Task[] =>
     .filter((t) => t.status === "pending")
     .sort((a, b) => b.priority - a.priority || a.index - b.index);
 
+/** A task the queue still knows, open or among the retained finished ones. */
+export const findTask = (ctx: TaskQueueContext, taskId: string): Task | undefined =>
+  ctx.tasks[taskId] ?? ctx.finished.findLast((t) => t.taskId === taskId);
+
 const task = (ctx: TaskQueueContext, id: string) => ctx.tasks[id];
 const update = (ctx: TaskQueueContext, id: string, patch: Partial<Task>) => ({
   tasks: { ...ctx.tasks, [id]: { ...ctx.tasks[id]!, ...patch } },
 });
 
+/** Moves a task to `finished` with its outcome, forgetting the oldest past the retention. */
+const finish = (ctx: TaskQueueContext, id: string, patch: Partial<Task>): Partial<TaskQueueContext> => {
+  const { [id]: open, ...tasks } = ctx.tasks;
+  const finished = [...ctx.finished, { ...open!, ...patch }];
+  return { tasks, finished: finished.length > RETAINED_FINISHED_TASKS ? finished.slice(finished.length - RETAINED_FINISHED_TASKS) : finished };
+};
+
 /** The coordinator's shared priority task queue (000 §3.6); one per workspace, always ready. */
 export const taskQueueMachine = setup({
   types: { context: {} as TaskQueueContext, events: {} as TaskEvent },
   guards: {
-    isNew: ({ context, event }) => event.type === "task.enqueued" && task(context, event.payload.taskId) === undefined,
+    isNew: ({ context, event }) => event.type === "task.enqueued" && findTask(context, event.payload.taskId) === undefined,
     claimable: ({ context, event }) => {
       if (event.type !== "task.claimed") return false;
       const t = task(context, event.payload.taskId);
@@ -78,15 +98,15 @@ export const taskQueueMachine = setup({
       event.type === "task.released" ? update(context, event.payload.taskId, { status: "pending", claimedBy: null, updatedAt: event.payload.at }) : {},
     ),
     complete: assign(({ context, event }) =>
-      event.type === "task.completed" ? update(context, event.payload.taskId, { status: "completed", result: event.payload.result, updatedAt: event.payload.at }) : {},
+      event.type === "task.completed" ? finish(context, event.payload.taskId, { status: "completed", result: event.payload.result, updatedAt: event.payload.at }) : {},
     ),
     fail: assign(({ context, event }) =>
-      event.type === "task.failed" ? update(context, event.payload.taskId, { status: "failed", error: event.payload.error, updatedAt: event.payload.at }) : {},
+      event.type === "task.failed" ? finish(context, event.payload.taskId, { status: "failed", error: event.payload.error, updatedAt: event.payload.at }) : {},
     ),
   },
 }).createMachine({
   id: "tasks",
-  context: { nextIndex: 0, tasks: {} },
+  context: { nextIndex: 0, tasks: {}, finished: [] },
   initial: "ready",
   states: {
     ready: {
