@@ -31,6 +31,19 @@ const migrations: ReadonlyArray<string> = [
   // The first-run demo workspace is driven by in-process scripted runners whose tokens are
   // re-issued at each start (only hashes are stored, so the old ones cannot be handed back).
   `ALTER TABLE workspaces ADD COLUMN demo INTEGER NOT NULL DEFAULT 0;`,
+  // Hibernation (issue 8): a hibernated workspace has no folder, so the catalogue is where it is
+  // listed (state, archive, agents) and where prompts sent to it are held until it wakes.
+  `ALTER TABLE workspaces ADD COLUMN state TEXT NOT NULL DEFAULT 'open'
+     CHECK (state IN ('open','hibernating','hibernated','resuming'));
+   ALTER TABLE workspaces ADD COLUMN archive TEXT;
+   CREATE TABLE held_prompts (
+     ws TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (ws, request_id)
+   );`,
 ];
 
 /** Opens (creating and migrating) the catalogue at `path`; migrations key off user_version. */

@@ -32,6 +32,21 @@ export const agentRoutes = (gw: Gateway) => {
   app.post("/workspaces/:id/agents/:agent/execute", async (c) => {
     noQuery(c);
     const principal = requirePermission(c, "write");
+    const sleeping = gw.hibernated(params(c, AgentParams).id);
+    if (sleeping) {
+      // 004: a prompt to a hibernated workspace is queued, then wakes it. The folder is in the
+      // archive, so the prompt is held in the catalogue until the workspace has resumed.
+      const input = await body(c, ExecuteBody);
+      const { requestId, duplicate } = gw.holdPrompt(sleeping.id, params(c, AgentParams).agent, {
+        text: input.prompt,
+        author: principal.name,
+        ...(input.priority !== undefined ? { priority: input.priority } : {}),
+        ...(input.clientRequestId !== undefined ? { clientRequestId: input.clientRequestId } : {}),
+        ...(input.interrupt !== undefined ? { interrupt: input.interrupt } : {}),
+      });
+      gw.metrics.inc("atelier_prompts_held_total", "Prompts held for a hibernated workspace");
+      return c.json({ promptId: null, clientRequestId: requestId, state: "held", duplicate }, 202);
+    }
     const { host, agent } = agentOf(gw, c);
     const input = await body(c, ExecuteBody);
     const { promptId, duplicate } = await enqueuePrompt(host, agent, {

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
 import type { Gateway } from "../server/gateway.ts";
-import { workspaceState, workspaceSummary } from "../server/state.ts";
+import { hibernatedSummary, workspaceState, workspaceSummary } from "../server/state.ts";
 import { badRequest } from "../http/errors.ts";
 import { SUMMARY_KEY } from "../context/assemble.ts";
 import { body, emptyBody, noQuery, params, query } from "./input.ts";
@@ -31,13 +31,20 @@ export const workspaceRoutes = (gw: Gateway) => {
   app.get("/workspaces", (c) => {
     noQuery(c);
     requirePermission(c, "read");
-    return c.json({ items: [...gw.hosts.values()].map(workspaceSummary) });
+    const sleeping = gw.workspaces.list().flatMap((row) => {
+      const h = gw.hibernated(row.id);
+      return h ? [hibernatedSummary(gw, h)] : [];
+    });
+    return c.json({ items: [...[...gw.hosts.values()].map(workspaceSummary), ...sleeping] });
   });
 
   app.get("/workspaces/:id/status", (c) => {
     noQuery(c);
     requirePermission(c, "read");
-    const host = gw.host(params(c, WorkspaceParams).id);
+    const id = params(c, WorkspaceParams).id;
+    const sleeping = gw.hibernated(id);
+    if (sleeping) return c.json({ workspace: hibernatedSummary(gw, sleeping) });
+    const host = gw.host(id);
     return c.json({ ...workspaceState(host), runners: Object.fromEntries(host.ws.runners.connected()), clients: host.presence() });
   });
 
@@ -51,8 +58,37 @@ export const workspaceRoutes = (gw: Gateway) => {
       gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: path });
       return c.json({ id: host.id, state: host.ws.status() }, 202);
     };
-  app.post("/workspaces/:id/hibernate", lifecycle("hibernate", "write", (h, by) => h.ws.lifecycle.hibernate(by)));
-  app.post("/workspaces/:id/resume", lifecycle("resume", "write", (h) => h.ws.lifecycle.resume()));
+  // Hibernation ends with the folder archived and wiped (the gateway reacts to `workspace.hibernated`);
+  // asking again while it is hibernated is a no-op, and a workspace whose archiving failed retries.
+  app.post("/workspaces/:id/hibernate", async (c) => {
+    noQuery(c);
+    const principal = requirePermission(c, "write");
+    const id = params(c, WorkspaceParams).id;
+    await emptyBody(c);
+    const sleeping = gw.hibernated(id);
+    if (sleeping) return c.json({ id, state: sleeping.state }, 202);
+    const host = gw.host(id);
+    if (host.ws.status() === "hibernated") void gw.archiveWorkspace(host).catch(() => undefined);
+    else await host.ws.lifecycle.hibernate(principal.name);
+    gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: "hibernate" });
+    return c.json({ id, state: host.ws.status() }, 202);
+  });
+  // A hibernated workspace is restored from its archive before this answers (or a 503 says why
+  // it could not be, and nothing was opened); an open one is asked to resume.
+  app.post("/workspaces/:id/resume", async (c) => {
+    noQuery(c);
+    requirePermission(c, "write");
+    const id = params(c, WorkspaceParams).id;
+    await emptyBody(c);
+    gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: "resume" });
+    if (gw.hibernated(id)) {
+      const host = await gw.resume(id);
+      return c.json({ id, state: host.ws.status() }, 200);
+    }
+    const host = gw.host(id);
+    await host.ws.lifecycle.resume();
+    return c.json({ id, state: host.ws.status() }, 202);
+  });
   app.post("/workspaces/:id/renew", lifecycle("renew", "write", (h) => h.ws.lifecycle.renew()));
   app.delete("/workspaces/:id", lifecycle("terminate", "manage", (h, by) => h.ws.lifecycle.terminate(by)));
 

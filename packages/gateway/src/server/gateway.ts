@@ -1,13 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { systemClock, type Clock, type FsyncPolicy } from "@atelier/events";
-import type { AgentSpec } from "@atelier/actors";
+import { randomUUID } from "node:crypto";
+import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type StorageLock } from "@atelier/events";
+import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
+import { archiveHost, gatewayLockPath, removeWipeLeftovers, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
+import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
+import type { WorkspaceRow } from "../catalog/workspaces.ts";
 import { RunnerTokens } from "../auth/runner-tokens.ts";
 import { TokenStore } from "../auth/tokens.ts";
 import { openCatalog, type CatalogDb } from "../catalog/catalog.ts";
 import { WorkspaceCatalog } from "../catalog/workspaces.ts";
-import { notFound } from "../http/errors.ts";
+import { ApiError, notFound } from "../http/errors.ts";
 import { newManifest, readManifest, workspaceDir, writeManifest } from "./folder.ts";
 import { WorkspaceHost } from "./host.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
@@ -26,6 +30,8 @@ export interface GatewayOptions {
   readonly log?: (line: string) => void;
   /** Mirror every workspace's log to this NATS JetStream (comma-separated URLs). */
   readonly nats?: string;
+  /** Where hibernated workspaces go (default: the local folder `<data>/archive`, no cloud). */
+  readonly archive?: ArchiveSettings;
 }
 
 /** An open socket whose credentials are re-checked when tokens change or expire (I18). */
@@ -58,8 +64,13 @@ export class Gateway {
   readonly workspaces: WorkspaceCatalog;
   readonly limits: Limits;
   readonly clock: Clock;
+  readonly archive: ArchiveSettings;
   private poll: NodeJS.Timeout | undefined;
   private mirrors: Mirrors | undefined;
+  private lock: StorageLock | undefined;
+  /** Hibernation and resume of one workspace never overlap: one promise chain per workspace. */
+  private readonly ops = new Map<string, Promise<unknown>>();
+  private closing = false;
 
   private constructor(
     readonly options: GatewayOptions,
@@ -70,6 +81,7 @@ export class Gateway {
     this.runnerTokens = new RunnerTokens(catalog, this.clock);
     this.workspaces = new WorkspaceCatalog(catalog);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.archive = options.archive ?? archiveSettings(options.dataDir, {}, {});
     this.metrics.gauge("atelier_workspaces_open", "Workspaces open in this gateway", () => [[{}, this.hosts.size]]);
     this.metrics.gauge("atelier_ws_sessions", "Open WebSocket sessions", () => [[{}, this.sessions.size]]);
   }
@@ -80,14 +92,14 @@ export class Gateway {
     const gateway = new Gateway(options, openCatalog(join(options.dataDir, "catalog.db")));
     try {
       if (options.nats) gateway.mirrors = await Mirrors.connect(options.nats);
-      for (const row of gateway.workspaces.list()) {
-        const dir = workspaceDir(options.dataDir, row.id);
-        if (!readManifest(dir)) {
-          gateway.log(`workspace ${row.id}: folder ${dir} is missing; not served`);
-          continue;
-        }
-        gateway.serve(await WorkspaceHost.open(dir, row.id, row.name, row.demo, gateway.hostOptions()));
+      try {
+        // Tells `atelier hibernate|resume` that a server owns this data folder.
+        gateway.lock = nodeStorage().acquireLock(gatewayLockPath(options.dataDir), `atelier gateway pid ${process.pid}`);
+      } catch (error) {
+        gateway.log(`gateway lock: ${error instanceof Error ? error.message : String(error)}`);
       }
+      removeWipeLeftovers(options.dataDir);
+      for (const row of gateway.workspaces.list()) await gateway.reopen(row);
     } catch (error) {
       await gateway.close();
       throw error;
@@ -98,6 +110,132 @@ export class Gateway {
     gateway.poll = setInterval(() => gateway.revalidate(), 1000);
     gateway.poll.unref();
     return gateway;
+  }
+
+  /**
+   * Brings a catalogued workspace back after a start or a crash. Its folder, when there, is the
+   * truth: it is served, and archived again if its log says hibernated (a crash before the wipe),
+   * or woken if a resume was under way. Without a folder, a hibernating/hibernated/resuming
+   * workspace is in the archive (the wipe comes only after a verified archive): listed as
+   * hibernated, and woken when prompts are held for it.
+   */
+  private async reopen(row: WorkspaceRow, archiveNow = true): Promise<void> {
+    const dir = workspaceDir(this.options.dataDir, row.id);
+    if (readManifest(dir)) {
+      const host = await WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions());
+      if (row.state === "resuming" && host.ws.status() === "hibernated") {
+        await host.close();
+        void this.resume(row.id).catch((e: unknown) => this.log(`resuming ${row.id}: ${String(e)}`));
+        return;
+      }
+      if (row.state !== "open") this.workspaces.setState(row.id, "open", null);
+      this.serve(host, archiveNow);
+      return;
+    }
+    if (row.state === "open") {
+      this.log(`workspace ${row.id}: folder ${dir} is missing; not served`);
+      return;
+    }
+    if (row.state !== "hibernated") this.workspaces.setState(row.id, "hibernated");
+    if (this.workspaces.held(row.id).length > 0) void this.resume(row.id).catch((e: unknown) => this.log(`waking ${row.id}: ${String(e)}`));
+  }
+
+  private hibernation(): HibernationContext {
+    return {
+      dataDir: this.options.dataDir,
+      catalog: this.workspaces,
+      settings: this.archive,
+      clock: this.clock,
+      hostOptions: this.hostOptions(),
+      log: (line) => this.log(line),
+    };
+  }
+
+  private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.ops.get(id) ?? Promise.resolve()).then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.ops.set(id, tail);
+    void tail.then(() => {
+      if (this.ops.get(id) === tail) this.ops.delete(id);
+    });
+    return next;
+  }
+
+  /** The catalogue row of a workspace that is not served because it is (being) hibernated or resumed. */
+  hibernated(id: string): WorkspaceRow | undefined {
+    if (this.hosts.has(id)) return undefined;
+    const row = this.workspaces.get(id);
+    return row && row.state !== "open" ? row : undefined;
+  }
+
+  /**
+   * Archives a workspace whose log reached `hibernated` (by request, or by its idle/lifetime
+   * timers): closes it, archives the folder, wipes it, and lists it as hibernated. If archiving
+   * fails before the wipe, the folder is intact and served again (a later hibernate request or
+   * restart retries). Prompts that arrived meanwhile wake it right after.
+   */
+  archiveWorkspace(host: WorkspaceHost): Promise<void> {
+    return this.serialized(host.id, async () => {
+      if (this.closing || this.hosts.get(host.id) !== host || host.ws.status() !== "hibernated") return;
+      this.hosts.delete(host.id);
+      await this.mirrors?.detach(host.id);
+      try {
+        const record = await archiveHost(this.hibernation(), host);
+        this.metrics.inc("atelier_hibernations_total", "Workspaces archived and wiped", { mirror: record.mirrorError === null ? "ok" : "failed" });
+        this.log(`workspace ${host.id}: hibernated to ${record.store} as ${record.archiveId} (seq ${record.head})`);
+      } catch (error) {
+        this.log(`workspace ${host.id}: hibernation failed, the folder is kept: ${error instanceof Error ? error.message : String(error)}`);
+        // Served again without archiving at once (the store may be down): a hibernate request or a restart retries.
+        const row = this.workspaces.get(host.id);
+        if (row) await this.reopen(row, false).catch((e: unknown) => this.log(`reopening ${host.id}: ${String(e)}`));
+        throw error;
+      }
+      if (this.workspaces.held(host.id).length > 0) void this.resume(host.id).catch((e: unknown) => this.log(`waking ${host.id}: ${String(e)}`));
+    });
+  }
+
+  /** Restores a hibernated workspace from its archive and serves it again; resolves once it is active. */
+  resume(id: string): Promise<WorkspaceHost> {
+    return this.serialized(id, async () => {
+      const open = this.hosts.get(id);
+      if (open) return open;
+      if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
+      if (!this.hibernated(id)) throw notFound(`no workspace ${id}`);
+      try {
+        const { host, from } = await restoreHost(this.hibernation(), id);
+        this.metrics.inc("atelier_resumes_total", "Workspaces restored from their archive", { from });
+        this.serve(host);
+        return host;
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        throw new ApiError(503, "resume_failed", `workspace ${id} could not be resumed and was not opened: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  }
+
+  /**
+   * A prompt for a hibernated workspace (004: queue it, then wake): held in the catalogue, which
+   * is durable while the folder is in the archive, and delivered once it has resumed, keyed by
+   * its request id (the client's, or one made here), so it is queued exactly once.
+   */
+  holdPrompt(id: string, agent: string, spec: EnqueueSpec): { requestId: string; duplicate: boolean } {
+    const row = this.hibernated(id);
+    if (!row) throw notFound(`no workspace ${id}`);
+    if (row.archive && row.archive.agents.length > 0 && !row.archive.agents.includes(agent)) throw notFound(`no agent ${agent} in workspace ${id}`);
+    const requestId = spec.clientRequestId ?? `held_${randomUUID()}`;
+    const { duplicate } = this.workspaces.hold(id, {
+      requestId,
+      agent,
+      spec: {
+        text: spec.text,
+        author: spec.author,
+        ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
+        ...(spec.interrupt !== undefined ? { interrupt: spec.interrupt } : {}),
+      },
+      createdAt: this.clock.now(),
+    });
+    void this.resume(id).catch((e: unknown) => this.log(`waking ${id}: ${String(e)}`));
+    return { requestId, duplicate };
   }
 
   log(line: string): void {
@@ -112,16 +250,28 @@ export class Gateway {
     };
   }
 
-  private serve(host: WorkspaceHost): void {
+  private serve(host: WorkspaceHost, archiveNow = true): void {
     this.hosts.set(host.id, host);
     this.mirrors?.attach(host);
+    // Hibernation, however it was asked for (REST, the idle/lifetime timers), ends in this event.
+    const off = host.ws.log.onCommit((envelopes) => {
+      if (envelopes.some((e) => e.type === "workspace.hibernated")) void this.archiveWorkspace(host).catch(() => undefined);
+    });
+    host.onClose(off);
+    if (archiveNow && host.ws.status() === "hibernated") void this.archiveWorkspace(host).catch(() => undefined);
   }
 
-  /** The open workspace `id`, or a 404. */
+  /** The open workspace `id`; a 409 when it is hibernated, a 404 when there is none. */
   host(id: string): WorkspaceHost {
     const host = this.hosts.get(id);
-    if (!host) throw notFound(`no workspace ${id}`);
-    return host;
+    if (host) return host;
+    const row = this.hibernated(id);
+    if (row) {
+      throw new ApiError(409, "hibernated", `workspace ${id} is ${row.state === "hibernated" ? "hibernated" : row.state}: POST /workspaces/${id}/resume, or send it a prompt, to wake it`, {
+        state: row.state,
+      });
+    }
+    throw notFound(`no workspace ${id}`);
   }
 
   /**
@@ -156,11 +306,15 @@ export class Gateway {
 
   /** Closes every socket, then every workspace (each writes a final snapshot), then the catalogue. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.poll) clearInterval(this.poll);
+    // Let a hibernation or resume under way finish: a half-archived workspace would be redone anyway.
+    await Promise.all([...this.ops.values()]);
     for (const session of [...this.sessions]) session.end(1001, "server shutting down");
     await this.mirrors?.stop();
     for (const host of this.hosts.values()) await host.close().catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
     this.hosts.clear();
     if (this.catalog.open) this.catalog.close();
+    this.lock?.release();
   }
 }

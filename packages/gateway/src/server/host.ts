@@ -26,6 +26,7 @@ export interface HostOptions {
 export class WorkspaceHost {
   readonly clients = new Set<ClientSink>();
   private readonly unsubscribe: () => void;
+  private readonly closeHooks = new Set<() => void>();
 
   private constructor(
     readonly id: string,
@@ -79,9 +80,17 @@ export class WorkspaceHost {
     return [...this.clients].map((c) => ({ id: c.id, name: c.name, role: c.role }));
   }
 
+  /** Runs `hook` when the host closes (its sockets are closed then); returns the unsubscribe. */
+  onClose(hook: () => void): () => void {
+    this.closeHooks.add(hook);
+    return () => void this.closeHooks.delete(hook);
+  }
+
   /** Stops fan-out and closes the projection and the log (the log writes a final snapshot). */
   async close(): Promise<void> {
     this.unsubscribe();
+    for (const hook of [...this.closeHooks]) hook();
+    this.closeHooks.clear();
     await this.ws.close();
     this.projection.close();
   }

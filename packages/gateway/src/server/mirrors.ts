@@ -15,6 +15,13 @@ export class Mirrors {
     this.mirrors.set(host.id, startMirror(host.ws.log, { connection: this.connection, workspaceDir: host.dir }));
   }
 
+  /** Stops mirroring one workspace (it is being hibernated). */
+  async detach(id: string): Promise<void> {
+    const mirror = this.mirrors.get(id);
+    this.mirrors.delete(id);
+    await mirror?.stop().catch(() => undefined);
+  }
+
   /** Lets publishes in flight settle, then closes the connection. */
   async stop(): Promise<void> {
     await Promise.all([...this.mirrors.values()].map((m) => m.stop().catch(() => undefined)));

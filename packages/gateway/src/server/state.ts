@@ -1,5 +1,26 @@
 import { listAgents, listLocks, listMessages, promptQueue, workspaceStatus } from "@atelier/projections";
+import type { WorkspaceRow } from "../catalog/workspaces.ts";
+import type { Gateway } from "./gateway.ts";
 import type { WorkspaceHost } from "./host.ts";
+
+/** One line of `GET /workspaces` for a workspace whose folder is in the archive. */
+export const hibernatedSummary = (gw: Gateway, row: WorkspaceRow) => ({
+  id: row.id,
+  name: row.name,
+  state: row.state,
+  demo: row.demo,
+  createdAt: new Date(row.createdAt).toISOString(),
+  lastSeq: row.archive?.head ?? null,
+  heldPrompts: gw.workspaces.held(row.id).length,
+  archive: row.archive && {
+    archiveId: row.archive.archiveId,
+    store: row.archive.store,
+    mirror: row.archive.mirror,
+    mirrorError: row.archive.mirrorError,
+    hibernatedAt: new Date(row.archive.hibernatedAt).toISOString(),
+    ...(row.archive.resumeError ? { resumeError: row.archive.resumeError } : {}),
+  },
+});
 
 /** One line of `GET /workspaces`. */
 export const workspaceSummary = (host: WorkspaceHost) => {

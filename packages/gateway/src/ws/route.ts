@@ -113,13 +113,21 @@ export const wsRoutes = (gw: Gateway, upgradeWebSocket: UpgradeWebSocket<WebSock
       }
       // The events object must exist before the socket does; the session binds on open.
       let events: Events | undefined;
+      // A workspace that hibernates closes its host: its sockets are closed (1012, service
+      // restart) and reconnect once it has resumed.
+      const host = gw.hosts.get(params(c, WorkspaceParams).id);
+      let off: (() => void) | undefined;
       return {
         onOpen: (e, ws) => {
           events = attach(ws);
+          off = host?.onClose(() => closeWith(ws, 1012, "workspace hibernated: reconnect once it resumes"));
           events.onOpen?.(e, ws);
         },
         onMessage: (e, ws) => events?.onMessage?.(e, ws),
-        onClose: (e, ws) => events?.onClose?.(e, ws),
+        onClose: (e, ws) => {
+          off?.();
+          events?.onClose?.(e, ws);
+        },
       };
     }),
   );

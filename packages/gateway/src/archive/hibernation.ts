@@ -1,0 +1,184 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { copyArchive, hibernateFolder, latestArchive, readManifest, resumeFolder, type Clock } from "@atelier/events";
+import { listAgents } from "@atelier/projections";
+import type { ArchiveRecord, HeldPrompt, WorkspaceCatalog } from "../catalog/workspaces.ts";
+import { APP_VERSION, workspaceDir, workspacesDir } from "../server/folder.ts";
+import { WorkspaceHost, type HostOptions } from "../server/host.ts";
+import { locationOf, type ArchiveSettings } from "./settings.ts";
+
+/** What hibernation and resume need, in a gateway or in the CLI alike. */
+export interface HibernationContext {
+  readonly dataDir: string;
+  readonly catalog: WorkspaceCatalog;
+  readonly settings: ArchiveSettings;
+  readonly clock: Clock;
+  readonly hostOptions: HostOptions;
+  readonly log: (line: string) => void;
+}
+
+const RUNNING = new Set(["active", "idle"]);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Waits (polling the committed state) until the workspace reaches `want`; its error state fails it. */
+export const waitForStatus = async (host: WorkspaceHost, want: (status: string) => boolean, what: string, timeoutMs = 120_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = host.ws.status();
+    if (want(status)) return;
+    if (status === "error") {
+      const ctx = host.ws.actor<{ lastError: string | null }>("workspace")?.context;
+      throw new Error(`workspace ${host.id} failed while ${what}: ${ctx?.lastError ?? "unknown error"}`);
+    }
+    if (Date.now() > deadline) throw new Error(`workspace ${host.id} did not finish ${what} within ${timeoutMs} ms (status ${status})`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/**
+ * Archives a workspace whose log says `hibernated` (the actors' hibernating state has stopped its
+ * runners and snapshotted it): marks it hibernating in the catalogue, closes it (log with a final
+ * snapshot, projection, sockets), writes the folder to the primary (parts, then the manifest as
+ * the commit point, read back and checked against the log's head before anything is wiped),
+ * copies it to the mirror (a failure is reported and retried in the background, not fatal),
+ * wipes the folder and records the workspace as hibernated. A crash before the wipe leaves the
+ * folder intact (the gateway archives it again when it reopens); after it, a complete archive.
+ */
+export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost): Promise<ArchiveRecord> => {
+  const status = host.ws.status();
+  if (status !== "hibernated") throw new Error(`workspace ${host.id} is ${status}, not hibernated: nothing to archive`);
+  const { primary, mirror } = ctx.settings;
+  const location = locationOf(ctx.settings, host.id);
+  const head = host.head;
+  const pending: ArchiveRecord = {
+    archiveId: "",
+    head,
+    store: primary.name,
+    mirror: mirror?.name ?? null,
+    mirrorError: null,
+    agents: listAgents(host.projection).map((a) => a.id),
+    hibernatedAt: ctx.clock.now(),
+  };
+  ctx.catalog.setState(host.id, "hibernating", pending);
+  await host.close();
+  const result = await hibernateFolder({
+    workspaceDir: host.dir,
+    location,
+    primary,
+    ...(mirror ? { mirror } : {}),
+    clock: ctx.clock,
+    appVersion: APP_VERSION,
+    onStep: async (step) => {
+      if (step !== "archived") return;
+      // The manifest as the primary now serves it must name this log's head, or nothing is wiped.
+      const archives = await latestArchive(primary, location);
+      const manifest = archives === undefined ? undefined : await readManifest(primary, location, archives);
+      if (manifest?.log.head !== head) throw new Error(`the primary's newest archive of ${host.id} does not end at seq ${head}; the folder is kept`);
+    },
+  });
+  const record: ArchiveRecord = {
+    ...pending,
+    archiveId: result.archiveId,
+    mirrorError: result.mirrorError === undefined ? null : message(result.mirrorError),
+  };
+  ctx.catalog.setState(host.id, "hibernated", record);
+  if (result.mirrorError !== undefined) {
+    ctx.log(`workspace ${host.id}: archived to ${primary.name} as ${result.archiveId}, but the mirror copy failed: ${record.mirrorError}; retrying in the background`);
+    void retryMirror(ctx, host.id, record);
+  }
+  return record;
+};
+
+/** The mirror copy again, a few times with growing pauses; the catalogue says how it ended. */
+const retryMirror = async (ctx: HibernationContext, id: string, record: ArchiveRecord, delays = [1_000, 5_000, 30_000]): Promise<void> => {
+  const { primary, mirror } = ctx.settings;
+  if (!mirror) return;
+  let last: unknown;
+  for (const delay of delays) {
+    await new Promise((r) => setTimeout(r, delay).unref());
+    try {
+      await copyArchive(primary, mirror, locationOf(ctx.settings, id), record.archiveId);
+      const row = ctx.catalog.get(id);
+      if (row?.archive?.archiveId === record.archiveId) ctx.catalog.setState(id, row.state, { ...row.archive, mirrorError: null });
+      ctx.log(`workspace ${id}: mirror copy of ${record.archiveId} done on retry`);
+      return;
+    } catch (error) {
+      last = error;
+    }
+  }
+  ctx.log(`workspace ${id}: mirror copy of ${record.archiveId} still failing: ${message(last)}`);
+};
+
+/**
+ * Wakes a hibernated workspace: restores its folder from the newest archive (claimed in the
+ * primary; every hash and the log's chain verified; the mirror when the primary's copy is
+ * missing or corrupt; nothing opened when neither verifies), opens it (timers re-armed at their
+ * recorded deadlines), delivers the prompts held while it slept (each keyed by its request id,
+ * so a retry after a crash queues it once) or asks to resume, and waits for `workspace.resumed`.
+ * The held prompts and the hibernated record are dropped only then.
+ */
+export const restoreHost = async (ctx: HibernationContext, id: string): Promise<{ host: WorkspaceHost; from: "primary" | "mirror" | "local" }> => {
+  const row = ctx.catalog.get(id);
+  if (!row) throw new Error(`no workspace ${id} in the catalogue`);
+  if (row.state === "open") throw new Error(`workspace ${id} is not hibernated`);
+  const dir = workspaceDir(ctx.dataDir, id);
+  let from: "primary" | "mirror" | "local" = "local";
+  if (!existsSync(dir)) {
+    ctx.catalog.setState(id, "resuming");
+    try {
+      const { primary, mirror } = ctx.settings;
+      const restored = await resumeFolder({
+        targetDir: dir,
+        location: locationOf(ctx.settings, id),
+        primary,
+        ...(mirror ? { mirror } : {}),
+        holder: ctx.settings.holder ?? "atelier",
+      });
+      from = restored.from;
+      if (from === "mirror") ctx.log(`workspace ${id}: the primary's archive failed verification; resumed from the mirror`);
+    } catch (error) {
+      ctx.catalog.setState(id, "hibernated", row.archive && { ...row.archive, resumeError: message(error) });
+      throw error;
+    }
+  } else {
+    ctx.catalog.setState(id, "resuming");
+  }
+  const host = await WorkspaceHost.open(dir, id, row.name, row.demo, ctx.hostOptions);
+  try {
+    const held = ctx.catalog.held(id);
+    for (const prompt of held) await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
+    if (host.ws.status() === "hibernated") await host.ws.lifecycle.resume();
+    await waitForStatus(host, (s) => RUNNING.has(s), "resuming");
+    for (const prompt of held) ctx.catalog.release(id, prompt.requestId);
+    ctx.catalog.setState(id, "open", null);
+    return { host, from };
+  } catch (error) {
+    await host.close().catch(() => undefined);
+    throw error;
+  }
+};
+
+/** Holds a prompt for a hibernated workspace in the catalogue (durable while the folder is away). */
+export const holdPrompt = (ctx: HibernationContext, id: string, prompt: HeldPrompt): { duplicate: boolean } => ctx.catalog.hold(id, prompt);
+
+/** Folders a crash left renamed aside mid-wipe: the archive was complete before the rename, so they go. */
+export const removeWipeLeftovers = (dataDir: string): void => {
+  const root = workspacesDir(dataDir);
+  if (!existsSync(root)) return;
+  for (const name of readdirSync(root)) if (/^\..+\.hibernated-/.test(name)) rmSync(join(root, name), { recursive: true, force: true });
+};
+
+/** The pid in a lock file, when that process is alive and is not this one. */
+export const liveLockHolder = (path: string): { pid: number; owner: string } | undefined => {
+  if (!existsSync(path)) return undefined;
+  try {
+    const { pid, owner } = JSON.parse(readFileSync(path, "utf8")) as { pid?: number; owner?: string };
+    if (!pid || pid === process.pid) return undefined;
+    process.kill(pid, 0);
+    return { pid, owner: owner ?? "another process" };
+  } catch {
+    return undefined;
+  }
+};
+
+export const gatewayLockPath = (dataDir: string): string => join(dataDir, "gateway.lock");
