@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
 import { processOutput, UsageError, type Command, type Output } from "./command.ts";
+import { archiveLs, hibernate, resume } from "./commands/archive.ts";
 import { logCat, logVerify } from "./commands/log.ts";
 import { follow, mirrorStatus, restore } from "./commands/nats.ts";
 import { importSession } from "./commands/import.ts";
@@ -21,6 +22,9 @@ export const commands: readonly Command[] = [
   follow,
   restore,
   mirrorStatus,
+  hibernate,
+  resume,
+  archiveLs,
 ];
 
 export const helpText = (): string =>

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createDemo, startDemoRunners } from "../../demo/demo.ts";
+import { archiveFlagOptions, archiveSettings } from "../../archive/settings.ts";
 import { startServer } from "../../server/server.ts";
 import { parseCommandArgs, wholeNumber, UsageError, type Command } from "../command.ts";
 import { DEFAULT_DATA } from "./token.ts";
@@ -14,7 +15,7 @@ const stopSignal = () =>
 
 export const start: Command = {
   path: ["start"],
-  usage: "atelier start [--data d] [--port 7070] [--host h] [--nats u]",
+  usage: "atelier start [--data d] [--port 7070] [--host h] [--nats u] [--gcs-bucket b] [--s3-bucket b]",
   summary: "serve API + studio (also --allow-origin <url>, --no-demo); first run: owner URL, demo",
   async run(args, io) {
     const { values } = parseCommandArgs(
@@ -26,6 +27,7 @@ export const start: Command = {
         nats: { type: "string" },
         "allow-origin": { type: "string", multiple: true },
         "no-demo": { type: "boolean" },
+        ...archiveFlagOptions,
       },
       { min: 0, max: 0 },
     );
@@ -42,8 +44,10 @@ export const start: Command = {
       ...(values.nats ? { nats: values.nats } : {}),
       ...(values["allow-origin"] ? { origins: values["allow-origin"] } : {}),
       log: io.err,
+      archive: archiveSettings(dataDir, values),
     });
     const gw = server.gateway;
+    io.err(`archive: ${gw.archive.primary.name}${gw.archive.mirror ? `, mirror ${gw.archive.mirror.name}` : ""} (organizations/${gw.archive.org}/teams/${gw.archive.team}/users/${gw.archive.user}/…)`);
     const shown = ["0.0.0.0", "::"].includes(values.host ?? "") ? server.url.replace(/\/\/[^:]+|\/\/\[::\]/, "//127.0.0.1") : server.url;
     if (!gw.tokens.hasOwner()) {
       // Jupyter style: the one secret a person needs, in the URL they click. Only its hash is kept.

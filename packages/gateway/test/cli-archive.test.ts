@@ -1,0 +1,62 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../src/cli/main.ts";
+import { startServer } from "../src/index.ts";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const cli = async (...argv: string[]) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+};
+const logBytes = (dir: string) =>
+  Buffer.concat(readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).sort().map((n) => readFileSync(join(dir, "log", n))));
+
+describe("atelier hibernate | resume | archive ls (local archive, the embedded default)", () => {
+  it("refuses while a server holds the workspace, then hibernates to <data>/archive, lists it and resumes byte for byte", async () => {
+    const data = mkdtempSync(join(tmpdir(), "atelier-cli-archive-"));
+    dirs.push(data);
+    const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
+    const { host } = await server.gateway.createWorkspace({ name: "cli", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+    const id = host.id;
+    for (let i = 0; i < 50; i++) await host.ws.context.set(`k${i}`, i, "test");
+    await host.ws.prompts.enqueue("claude", { text: "later", author: "ana" });
+
+    const refused = await cli("hibernate", id, "--data", data);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/writer lock/);
+    await server.close();
+
+    const dir = join(data, "workspaces", id);
+    const before = logBytes(dir);
+    const hibernated = await cli("hibernate", id, "--data", data);
+    expect(hibernated.code, hibernated.err).toBe(0);
+    expect(hibernated.out).toMatch(new RegExp(`hibernated ${id}: archive \\d{16}-\\S+ \\(seq \\d+\\) in local:`));
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(join(data, "archive", "organizations", "local", "teams", "default", "users", "owner", "workspaces", id))).toBe(true);
+
+    const listed = await cli("archive", "ls", id, "--data", data);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`${id} +\\d{16}-\\S+ +\\d+ +\\d+ +\\d+ +- +hibernated`));
+    expect((await cli("archive", "ls", "--data", data)).out).toContain(id);
+
+    const resumed = await cli("resume", id, "--data", data);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/resumed .* from the primary/);
+    expect(logBytes(dir).subarray(0, before.length).equals(before)).toBe(true);
+
+    const again = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
+    try {
+      const back = again.gateway.hosts.get(id)!;
+      expect(back.ws.status()).toBe("active");
+      expect(back.ws.prompts.get("claude")!.queued).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
+  }, 30_000);
+});
