@@ -6,6 +6,7 @@ import {
   HEARTBEAT_TTL_MS,
   entities,
   type AgentContext,
+  type PromptQueueContext,
   type WorkspaceConfig,
   type WorldState,
 } from "../machines/index.ts";
@@ -133,6 +134,18 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
       wsEvent("workspace.activated")(tx);
     });
   }
+  // ADR 0001: a crash may keep a prefix of a transaction, e.g. `prompt.started` without the
+  // `agent.work_started` beside it, or an agent's disconnect without its `prompt.requeued`. A
+  // prompt its queue calls processing while the agent is not working on it would wait forever:
+  // put it back in the queue (dispatch then runs as usual).
+  await run((tx) => {
+    for (const entity of [...tx.entitiesOf("prompts")]) {
+      const q = tx.get(entity)!.context as PromptQueueContext;
+      const agent = tx.get(entities.agent(q.agent))?.context as AgentContext | undefined;
+      if (q.processing === null || agent?.promptId === q.processing) continue;
+      tx.apply(entity, { type: "prompt.requeued", payload: { at: tx.now, agent: q.agent, promptId: q.processing, reason: "runner_disconnected" } }, q.agent);
+    }
+  });
   // A crash while hibernating, resuming or terminating took the running effect with it, and the
   // recovered state still says it is under way: nothing would ever finish it. Run it again (each
   // ends by appending its event, and each is safe to repeat).
