@@ -30,7 +30,7 @@ type P = Record<string, unknown>;
 export class LogModel {
   seq = 0;
   hash = GENESIS_HASH;
-  readonly locks = new Map<string, { lastToken: number; holders: Holder[] }>();
+  readonly locks = new Map<string, { lastToken: number; holders: Holder[]; waiting: Set<string> }>();
   readonly prompts = new Map<string, PromptRecord>();
   readonly requests = new Map<string, string>();
   private readonly enqueued = new Map<string, number>();
@@ -51,14 +51,18 @@ export class LogModel {
     const p = env.payload as P;
     if (env.type.startsWith("lock.")) this.lock(env.type, p, env.seq);
     else if (env.type.startsWith("prompt.")) this.prompt(env.type, p, env.seq);
+    else if (env.type === "workspace.failed" && /^(hibernation|resume) failed/.test(p.message as string)) this.probes.reach("hibernation failed on object store");
   }
 
   private lock(type: string, p: P, seq: number): void {
     const path = p.path as string;
-    const lock = this.locks.get(path) ?? { lastToken: 0, holders: [] };
+    const lock = this.locks.get(path) ?? { lastToken: 0, holders: [], waiting: new Set<string>() };
     this.locks.set(path, lock);
     const agent = p.agent as string;
+    if (type === "lock.queued") lock.waiting.add(agent);
+    if (type === "lock.wait_cancelled") lock.waiting.delete(agent);
     if (type === "lock.acquired") {
+      if (lock.waiting.delete(agent)) this.probes.reach("lock waiter granted after release");
       const token = p.token as number;
       // I10: tokens strictly increase per path.
       if (token <= lock.lastToken) fail("I10", `seq ${seq}: ${path} granted token ${token} after ${lock.lastToken}`);

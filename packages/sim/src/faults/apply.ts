@@ -31,17 +31,17 @@ export const applyFault = async (world: World, fault: DiscreteFault, arg: number
   };
   switch (fault) {
     case "crash":
-      if (!host) return;
-      fired();
-      return world.crashHost("process", nextInt(r, 100, 20_000));
     case "power-loss":
+    case "torn-write": {
       if (!host) return;
-      fired();
-      return world.crashHost("power", nextInt(r, 100, 20_000), 0);
-    case "torn-write":
-      if (!host) return;
-      fired();
-      return world.crashHost("power", nextInt(r, 100, 20_000), 1);
+      const kind = fault === "crash" ? "process" : "power";
+      const torn = fault === "torn-write" ? 1 : 0;
+      const midAppend = chance(r, 0.6);
+      fired({ midAppend });
+      // Often the crash lands inside an append (written, not yet synced), as kill -9 does.
+      if (midAppend) return world.crashMidAppend(kind, nextInt(r, 100, 20_000), torn);
+      return world.crashHost(kind, nextInt(r, 100, 20_000), torn);
+    }
     case "bit-flip": {
       if (!host || world.corruption) return;
       const inLog = chance(r, 0.6);
@@ -57,6 +57,7 @@ export const applyFault = async (world: World, fault: DiscreteFault, arg: number
       world.storage.flipBit(path, offset, bit);
       // A snapshot is only a shortcut: recovery may skip a damaged one and replay the log.
       if (inLog) world.corruption = { path, offset, bit, inLog };
+      else world.damagedSnapshot = path;
       return fired({ path, offset, bit });
     }
     case "io-error":
@@ -135,7 +136,8 @@ export const applyFault = async (world: World, fault: DiscreteFault, arg: number
       if (!host) return;
       world.recoveryFault = true;
       fired();
-      return world.crashHost("process", nextInt(r, 100, 5000));
+      // Torn, so that recovery has a tail to truncate (and an fsync to fail).
+      return world.crashMidAppend("power", nextInt(r, 100, 5000), 1);
   }
 };
 

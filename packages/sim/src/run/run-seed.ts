@@ -8,7 +8,7 @@ import { applyFault } from "../faults/apply.ts";
 import { describeProfile, drawProfile, type FaultName, type FaultProfile } from "../faults/catalogue.ts";
 import { generateScenario, type Action } from "../scenarios/actions.ts";
 import { AGENTS, LIVENESS_BOUND_MS } from "../world/config.ts";
-import type { Plant } from "../world/plant.ts";
+import { plantFromEnv, type Plant } from "../world/plant.ts";
 import { fork, World } from "../world/world.ts";
 import { timelineOf } from "./timeline.ts";
 
@@ -16,6 +16,7 @@ export interface SeedOptions {
   /** Steps of the safety phase. */
   readonly steps: number;
   readonly faults: ReadonlySet<FaultName>;
+  /** A planted bug (default: ATELIER_SIM_PLANT, normally unset). */
   readonly plant?: Plant | undefined;
   /** Replay these steps instead of generating them (the shrinker does). */
   readonly actions?: readonly Action[];
@@ -33,6 +34,7 @@ export interface SeedResult {
   readonly profile: FaultProfile;
   readonly actions: readonly Action[];
   readonly violation: SeedViolation | undefined;
+  /** How often each fault fired (link faults counted per frame). */
   readonly fired: ReadonlyMap<FaultName, number>;
   readonly probes: ReadonlySet<Probe>;
   readonly simulatedMs: number;
@@ -41,6 +43,9 @@ export interface SeedResult {
   /** sha256 over every byte the run stored (disk, object store, JetStream) and its timeline (I20). */
   readonly digest: string;
 }
+
+/** How often the liveness phase looks at convergence (and runs the step checkers). */
+const LIVENESS_TICK_MS = 5000;
 
 const perform = async (world: World, action: Action): Promise<void> => {
   switch (action.k) {
@@ -83,10 +88,11 @@ const nudge = async (world: World): Promise<void> => {
 export const runSeed = async (seed: number, options: SeedOptions): Promise<SeedResult> => {
   const profile = drawProfile(fork(seed, 0), options.faults);
   const actions = options.actions ?? generateScenario(seed, options.steps, profile);
-  const world = new World(seed, profile, options.plant, checkRecovery);
+  const plant = options.plant ?? plantFromEnv();
+  const world = new World(seed, profile, plant, checkRecovery);
   const checkers = new Checkers(world);
   const startedAt = world.clock.now();
-  world.note("sim.run", { seed, steps: actions.length, fsync: world.fsync, plant: options.plant ?? null, profile: describeProfile(profile) });
+  world.note("sim.run", { seed, steps: actions.length, fsync: world.fsync, plant: plant ?? null, profile: describeProfile(profile) });
   let violation: SeedViolation | undefined;
   let epoch = -1;
   try {
@@ -111,7 +117,7 @@ export const runSeed = async (seed: number, options: SeedOptions): Promise<SeedR
     while (waiting.length > 0) {
       if (world.clock.now() >= deadline) fail("I21", `not converged ${LIVENESS_BOUND_MS / 1000}s after healing: ${waiting.join("; ")}`);
       await nudge(world);
-      await world.advance(1000);
+      await world.advance(LIVENESS_TICK_MS);
       await checkers.afterStep();
       waiting = unconverged(world, checkers.mirror);
     }
@@ -123,10 +129,14 @@ export const runSeed = async (seed: number, options: SeedOptions): Promise<SeedR
     world.note("sim.violation", { invariant: v.invariant, detail: v.detail });
   }
   const simulatedMs = world.clock.now() - startedAt;
+  const fired = new Map(world.fired);
+  if (world.linkStats.lost > 0) fired.set("loss", world.linkStats.lost);
+  if (world.linkStats.duplicated > 0) fired.set("duplicate", world.linkStats.duplicated);
+  if (world.linkStats.reordered > 0) fired.set("reorder", world.linkStats.reordered);
   const timeline = timelineOf(world);
   const digest = digestOf(world, timeline);
   await world.host?.crash("process", world.faultRandom, 0);
-  return { seed, profile, actions, violation, fired: world.fired, probes: world.probes.hit, simulatedMs, timeline, digest };
+  return { seed, profile, actions, violation, fired, probes: world.probes.hit, simulatedMs, timeline, digest };
 };
 
 const digestOf = (world: World, timeline: string): string => {

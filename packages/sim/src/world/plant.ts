@@ -15,3 +15,6 @@ export const plantFrom = (value: string | undefined): Plant | undefined => {
   if (!(PLANTS as readonly string[]).includes(value)) throw new Error(`unknown ATELIER_SIM_PLANT ${value} (known: ${PLANTS.join(", ")})`);
   return value as Plant;
 };
+
+/** The switch, off unless ATELIER_SIM_PLANT names a plant. */
+export const plantFromEnv = (): Plant | undefined => plantFrom(process.env.ATELIER_SIM_PLANT);

@@ -1,10 +1,11 @@
-import { LogCorrupted, MemoryJetStream, MemoryStorage, seededRandom, StorageError, VirtualClock, type FsyncPolicy, type Random, type Timer } from "@atelier/events";
+import { LogCorrupted, MemoryJetStream, seededRandom, StorageError, VirtualClock, type FsyncPolicy, type Random, type Timer } from "@atelier/events";
 import { LogModel } from "../checkers/model.ts";
 import { Probes } from "../checkers/probes.ts";
 import { fail, Violation } from "../checkers/violation.ts";
 import type { FaultName, FaultProfile } from "../faults/catalogue.ts";
 import { SimClient } from "./client.ts";
 import { AGENTS, USERS } from "./config.ts";
+import { SimDisk } from "./disk.ts";
 import { FileGateway } from "./files.ts";
 import { Host } from "./host.ts";
 import { calmLink, Link, type LinkStats } from "./network.ts";
@@ -41,7 +42,7 @@ export const fork = (seed: number, stream: number): Random => seededRandom((Math
  */
 export class World {
   readonly clock = new VirtualClock(START_MS);
-  readonly storage = new MemoryStorage();
+  readonly storage = new SimDisk();
   readonly skew = { offsetMs: 0 };
   readonly probes = new Probes();
   readonly objectStore: SimObjectStore;
@@ -63,6 +64,8 @@ export class World {
   acked = { seq: 0, hash: "" };
   /** A bit flipped in the log that recovery must refuse (I3), undone once it has. */
   corruption: { path: string; offset: number; bit: number; inLog: boolean } | undefined;
+  /** A snapshot whose bytes were damaged (F4): recovery must not start from it as it is. */
+  damagedSnapshot: string | undefined;
   /** Armed by F27: the next recovery meets an I/O error. */
   recoveryFault = false;
   /** JetStream is down (F17) until this restart runs. */
@@ -118,6 +121,14 @@ export class World {
 
   // ---- the host process -----------------------------------------------------------------------
 
+  /** Crashes the host between its next write and that write's fsync. */
+  crashMidAppend(kind: "process" | "power", downMs: number, keepTornPrefix: number): void {
+    const host = this.host;
+    this.storage.onNextAppend(() => {
+      if (this.host === host) void this.crashHost(kind, downMs, keepTornPrefix);
+    });
+  }
+
   /** Crashes the host; the supervisor restarts it after `downMs`. */
   async crashHost(kind: "process" | "power", downMs: number, keepTornPrefix = 0): Promise<void> {
     const host = this.host;
@@ -149,7 +160,7 @@ export class World {
   private async start(): Promise<void> {
     if (this.recoveryFault) {
       this.recoveryFault = false;
-      this.storage.injectFault({ op: "any", code: "EIO", afterOps: this.faultRandom.nextUint32() % 3, persistent: false });
+      this.storage.injectFault({ op: "sync", code: "EIO", afterOps: 0, persistent: false });
     }
     let started: Awaited<ReturnType<typeof Host.start>>;
     try {
@@ -230,6 +241,7 @@ export class World {
     this.storage.clearFaults();
     this.storage.capacityBytes = Number.POSITIVE_INFINITY;
     this.recoveryFault = false;
+    this.storage.disarm();
     this.crashLoop = 0;
     this.objectStore.heal();
     this.jetstream.clearFaults();
