@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 import { type AppendInput, type EventLog, openLog, systemClock } from "@atelier/events";
 import { atelierCatalogue, type WorldState } from "@atelier/actors/machines";
 import {
-  agentMetrics, agentRuns, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, type Projection,
+  agentMetrics, agentRuns, artifacts, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, type Projection,
   promptQueue, rebuildProjection, sharedContext, timelinePage, workspaceStatus,
 } from "@atelier/projections";
 import { Workload } from "../packages/projections/test/support/workload.ts";
@@ -22,7 +22,7 @@ import {
 } from "./raw.ts";
 
 /** Bump when the workload generator or the log format changes, so a stale cache is not reused. */
-const FORMAT = 4;
+const FORMAT = 5;
 const EVENTS = Number(process.env.ATELIER_BENCH_EVENTS ?? 1_000_000);
 const AGENTS = 8;
 const PATHS = 200;
@@ -99,6 +99,7 @@ const queryRows = (p: Projection, head: number): Row[] => {
     ["timeline by type and agent", (i) => timelinePage(p, { type: types[i % types.length]!, agent: agent(i), before: cursor(i) })],
     ["per-agent metrics (all)", () => agentMetrics(p)],
     ["agent runs page", (i) => agentRuns(p, agent(i), { before: cursor(i) })],
+    ["artifacts page (files changed by tools)", (i) => artifacts(p, { before: cursor(i) })],
     ["lock contention", () => lockContention(p)],
     ["open tasks", () => openTasks(p)],
     ["shared context", () => sharedContext(p)],

@@ -6,7 +6,7 @@ export * from "./machines/index.ts";
 export { openWorkspace, type Workspace, type WorkspaceOptions } from "./runtime/workspace.ts";
 export { CommandRejected, type RejectionCode } from "./runtime/errors.ts";
 export type { RecoveryReport, Committed } from "./runtime/engine.ts";
-export type { RunnerSink, RunnerConnection, PromptResult } from "./runtime/runners.ts";
+export type { RunnerSink, RunnerConnection, PromptResult, ToolCall } from "./runtime/runners.ts";
 export type { LockResult, LockInfo, AcquireOptions } from "./runtime/locks.ts";
 export type { AgentSpec, EnqueueSpec, TaskSpec } from "./runtime/commands.ts";
 export { folderSnapshotStore, type SnapshotStore } from "./runtime/hibernation.ts";

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type AppendInput, openLog, VirtualClock } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
 import {
-  agentMetrics, agentRuns, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, promptQueue,
+  agentMetrics, agentRuns, artifacts, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, promptQueue,
   type Queryable, sharedContext, timelinePage, workspaceStatus,
 } from "../src/index.ts";
 import { cleanup, tempDir, writeWorkspace } from "./support/fixtures.ts";
@@ -40,11 +40,35 @@ const script: AppendInput[] = [
   ev("task.claimed", "tasks", { at: T + 14_000, taskId: "t1", agent: "gemini" }),
 ];
 
-const scripted = async () => {
+const tool = (at: number, promptId: string, kind: string, file?: string): AppendInput =>
+  ev("agent.tool_called", "agent:claude", { at, promptId, generation: 1, kind, ...(file ? { file } : {}), summary: `${kind} ${file ?? ""}` });
+
+/** claude runs p1 twice (requeued after a first token), with tool calls on both attempts. */
+const tools: AppendInput[] = [
+  ...script.slice(0, 7),
+  ev("prompt.started", "prompts:claude", { at: T + 1000, agent: "claude", promptId: "p1", attempt: 1, generation: 1 }),
+  ev("agent.work_started", "agent:claude", { at: T + 1000, promptId: "p1" }),
+  ev("prompt.first_token", "prompts:claude", { at: T + 1400, agent: "claude", promptId: "p1", generation: 1 }),
+  tool(T + 1500, "p1", "edit", "src/a.ts"),
+  ev("agent.failed", "agent:claude", { at: T + 1600, message: "crashed" }),
+  ev("prompt.requeued", "prompts:claude", { at: T + 1600, agent: "claude", promptId: "p1", reason: "agent_failed" }),
+  ev("agent.restarted", "agent:claude", { at: T + 1700 }),
+  ev("prompt.started", "prompts:claude", { at: T + 2000, agent: "claude", promptId: "p1", attempt: 2, generation: 1 }),
+  ev("agent.work_started", "agent:claude", { at: T + 2000, promptId: "p1" }),
+  ev("prompt.first_token", "prompts:claude", { at: T + 2200, agent: "claude", promptId: "p1", generation: 1 }),
+  tool(T + 2300, "p1", "read", "src/b.ts"),
+  tool(T + 2400, "p1", "edit", "src/b.ts"),
+  tool(T + 2500, "p1", "run"),
+  tool(T + 2600, "p1", "edit", "src/a.ts"),
+  ev("prompt.completed", "prompts:claude", { at: T + 3000, agent: "claude", promptId: "p1", generation: 1, result: "ok", tokensIn: 1, tokensOut: 1, cost: 0 }),
+  ev("agent.work_finished", "agent:claude", { at: T + 3000, promptId: "p1", outcome: "completed", tokensIn: 1, tokensOut: 1, cost: 0 }),
+];
+
+const scripted = async (events = script) => {
   const dir = tempDir("queries");
   const log = await openLog(dir, { workspace: "ws_q", catalogue: atelierCatalogue, fsync: "none", clock: new VirtualClock(T) });
   const projection = await openProjection(dir, log);
-  await log.append(script);
+  await log.append(events);
   return { log, projection };
 };
 
@@ -86,6 +110,16 @@ describe("queries", () => {
     await log.close();
   });
 
+  it("count tool calls, time the first token of each attempt and list edited files newest first", async () => {
+    const { log, projection: p } = await scripted(tools);
+    expect(agentMetrics(p, { agent: "claude" })).toMatchObject([{ toolCalls: 5, avgTimeToFirstTokenMs: 300 }]);
+    expect(agentRuns(p, "claude").items).toMatchObject([{ id: "p1", attempts: 2, timeToFirstTokenMs: 200, toolCalls: 5 }]);
+    expect(artifacts(p).items.map((a) => [a.file, a.promptId, a.summary])).toEqual([["src/a.ts", "p1", "edit src/a.ts"], ["src/b.ts", "p1", "edit src/b.ts"]]);
+    expect(artifacts(p, { limit: 1 })).toMatchObject({ items: [{ file: "src/a.ts" }], next: 21 });
+    await p.close();
+    await log.close();
+  });
+
   it("use an index for every statement (no full scan of a growing table)", async () => {
     const dir = tempDir("plans");
     const log = await writeWorkspace(dir, 41, 3000);
@@ -116,10 +150,11 @@ describe("queries", () => {
     agentMetrics(q);
     agentMetrics(q, { agent: "claude-0" });
     agentRuns(q, "claude-0", { before: 2500 });
+    artifacts(q, { before: 2500 });
     lockContention(q);
     openTasks(q);
     sharedContext(q);
-    const growing = /^SCAN (timeline|messages|prompts|agent_metrics|lock_waits|tasks)$/;
+    const growing = /^SCAN (timeline|messages|prompts|agent_metrics|lock_waits|tasks|artifacts)$/;
     for (const { sql, args } of traced) {
       const plan = projection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>;
       expect(plan.filter((step) => growing.test(step.detail)), sql).toEqual([]);

@@ -1,5 +1,5 @@
 import type { Timer } from "@atelier/events";
-import { entities, type Activity, type AgentContext } from "../machines/index.ts";
+import { entities, type Activity, type AgentContext, type ToolKind } from "../machines/index.ts";
 import { stateString } from "../machines/world.ts";
 import type { Engine } from "./engine.ts";
 import { CommandRejected } from "./errors.ts";
@@ -19,6 +19,13 @@ export interface PromptResult {
   readonly cost?: number;
 }
 
+/** A tool the runner used while working on a prompt (an `edit` of `file` is an artifact). */
+export interface ToolCall {
+  readonly kind: ToolKind;
+  readonly file?: string;
+  readonly summary: string;
+}
+
 /**
  * One runner connection of one agent. Every call is fenced by `generation`: once a newer runner
  * connects (or this one is dropped), its calls are refused with `stale_runner`.
@@ -29,6 +36,10 @@ export interface RunnerConnection {
   /** Liveness only: kept in memory, never written (001: heartbeats are not state). */
   heartbeat(): void;
   activity(activity: Activity): Promise<void>;
+  /** Records a tool call for the prompt in flight; refused for any other prompt. */
+  tool(promptId: string, call: ToolCall): Promise<void>;
+  /** Records the first streamed token of the prompt's current attempt; refused after the first. */
+  firstToken(promptId: string): Promise<void>;
   complete(promptId: string, result: PromptResult): Promise<void>;
   fail(promptId: string, error: string): Promise<void>;
   close(): Promise<void>;
@@ -135,6 +146,16 @@ export class RunnerRegistry {
         run((tx) => {
           tx.tryApply(entities.agent(agent), { type: "agent.activity_changed", payload: { at: tx.now, activity } }, agent);
           touch(tx, "runner", this.touchGranularityMs);
+        }),
+      tool: (promptId, { kind, file, summary }) =>
+        run((tx) => {
+          const payload = { at: tx.now, promptId, generation, kind, ...(file !== undefined ? { file } : {}), summary };
+          tx.apply(entities.agent(agent), { type: "agent.tool_called", payload }, agent);
+          touch(tx, "runner", this.touchGranularityMs);
+        }),
+      firstToken: (promptId) =>
+        run((tx) => {
+          tx.apply(entities.prompts(agent), { type: "prompt.first_token", payload: { at: tx.now, agent, promptId, generation } }, agent);
         }),
       complete: (promptId, r) =>
         run((tx) => {

@@ -60,6 +60,18 @@ describe("agent machine", () => {
     given(E, reg, conn(1), failed, disc(1)).when(conn(2)).moves("error");
     given(E, reg).when(failed).refused();
   });
+  it("tool_called: counted while busy with that prompt for the current runner; late or stale calls are refused", () => {
+    const tool = (promptId = "p1", generation = 1): AtelierEvent => ({
+      type: "agent.tool_called",
+      payload: { at: 5, promptId, generation, kind: "edit", file: "src/a.ts", summary: "rename" },
+    });
+    const t = given(E, reg, conn(1), work, act("editing"), tool()).when(tool()).moves("busy.editing");
+    expect(t.ctx<AgentContext>().toolCalls).toBe(2);
+    given(E, reg, conn(1), work).when(tool("other")).refused();
+    given(E, reg, conn(1), work, finished()).when(tool()).refused();
+    given(E, reg, conn(1), disc(1), conn(2), work).when(tool("p1", 1)).refused();
+    given(E, reg, conn(1)).when(tool()).refused();
+  });
   it("configure changes model or focus in any registered state", () => {
     const t = given(E, reg, conn(1), work).when({ type: "agent.configured", payload: { at: 9, focusPrompt: "db" } }).moves("busy.analyzing");
     expect(t.ctx<AgentContext>()).toMatchObject({ model: "opus", focusPrompt: "db" });

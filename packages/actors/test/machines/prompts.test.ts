@@ -18,6 +18,7 @@ const done = (promptId: string, generation = 1): AtelierEvent => ({
 });
 const requeue = (promptId: string): AtelierEvent => ({ type: "prompt.requeued", payload: { at: 4, agent, promptId, reason: "runner_disconnected" } });
 const cancel = (promptId: string): AtelierEvent => ({ type: "prompt.cancelled", payload: { at: 5, agent, promptId, reason: "user" } });
+const first = (promptId: string, generation = 1): AtelierEvent => ({ type: "prompt.first_token", payload: { at: 3, agent, promptId, generation } });
 const ctx = (c: unknown) => c as PromptQueueContext;
 
 describe("prompt queue machine", () => {
@@ -64,6 +65,19 @@ describe("prompt queue machine", () => {
     given(E, enq("p1"), start("p1"), requeue("p1")).when(start("p1", 2, 2)).moves("processing");
     given(E, enq("p1"), start("p1"), requeue("p1")).when(start("p1", 1, 2)).refused();
     given(E, enq("p1")).when(requeue("p1")).refused();
+  });
+  it("first_token: accepted once per attempt, only while processing with that generation", () => {
+    const t = given(E, enq("p1"), start("p1", 1, 2)).when(first("p1", 2)).moves("processing");
+    expect(t.ctx<PromptQueueContext>().prompts.p1!.firstTokenAt).toBe(3);
+    given(E, enq("p1"), start("p1", 1, 2), first("p1", 2)).when(first("p1", 2)).refused();
+    given(E, enq("p1"), start("p1", 1, 2)).when(first("p1", 1)).refused();
+    given(E, enq("p1")).when(first("p1")).refused();
+    given(E, enq("p1"), start("p1"), done("p1")).when(first("p1")).refused();
+    // A requeue starts a new attempt, which streams its own first token; the old runner's is stale.
+    const retried = given(E, enq("p1"), start("p1"), first("p1"), requeue("p1"), start("p1", 2, 2));
+    expect(ctx(retried.snapshot!.context).prompts.p1!.firstTokenAt).toBeNull();
+    retried.when(first("p1", 1)).refused();
+    retried.when(first("p1", 2)).moves("processing");
   });
   it("cancelled: a queued prompt leaves the queue; a processing one is aborted at the runner", () => {
     const q = given(E, enq("p1")).when(cancel("p1")).moves("idle");

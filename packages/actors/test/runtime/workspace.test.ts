@@ -146,6 +146,24 @@ describe("runtime: prompts and runners", () => {
     await ws.close();
   });
 
+  it("tool calls and the first token are recorded for the prompt in flight, fenced by generation", async () => {
+    const { ws } = await setup();
+    const p = await ws.prompts.enqueue("claude", { text: "one", author: "ana" });
+    const c1 = await ws.runners.connect("claude", recordingRunner().sink);
+    await c1.firstToken(p.promptId);
+    await c1.tool(p.promptId, { kind: "edit", file: "src/a.ts", summary: "rename" });
+    await expect(c1.firstToken(p.promptId)).rejects.toMatchObject({ code: "refused" });
+    await expect(c1.tool("other", { kind: "read", summary: "x" })).rejects.toMatchObject({ code: "refused" });
+    expect(ws.agents.get("claude")!.toolCalls).toBe(1);
+    const c2 = await ws.runners.connect("claude", recordingRunner().sink);
+    await expect(c1.tool(p.promptId, { kind: "run", summary: "late" })).rejects.toMatchObject({ code: "stale_runner" });
+    await expect(c1.firstToken(p.promptId)).rejects.toMatchObject({ code: "stale_runner" });
+    // The requeued prompt's new attempt gets its own first token.
+    await c2.firstToken(p.promptId);
+    expect(logOf(ws).at(-1)).toMatchObject({ type: "prompt.first_token", payload: { agent: "claude", promptId: p.promptId, generation: c2.generation } });
+    await ws.close();
+  });
+
   it("an interrupting message cancels the prompt in flight and aborts it at the runner", async () => {
     const { ws } = await setup();
     const runner = recordingRunner();

@@ -22,6 +22,8 @@ export class RunnerSession implements Session {
   /** Frames for the runner held back until `hello` is out (a prompt may be dispatched while connecting). */
   private held: string[] | undefined = [];
   private chain: Promise<void> = Promise.resolve();
+  /** Prompts dispatched to this runner whose first chunk has not arrived yet (time to first token). */
+  private readonly awaitingFirstToken = new Set<string>();
   private readonly limiter: RateLimiter;
 
   constructor(
@@ -39,6 +41,7 @@ export class RunnerSession implements Session {
     const sink: RunnerSink = {
       dispatch: ({ promptId, text, attempt }) => {
         this.gw.metrics.inc("atelier_prompts_dispatched_total", "Prompts sent to runners");
+        this.awaitingFirstToken.add(promptId);
         this.send({ type: "prompt", promptId, attempt, text, context: assembleContext(this.host, this.agent) });
       },
       abort: (promptId) => this.send({ type: "cancel", promptId }),
@@ -129,10 +132,13 @@ export class RunnerSession implements Session {
         return c.activity(frame.state);
       case "chunk":
         if (!this.current) throw new ApiError(409, "stale_runner", `generation ${c.generation} of ${this.agent} was replaced`);
-        return this.host.broadcast({ type: "stream", agent: this.agent, promptId: frame.promptId, kind: "chunk", text: frame.text });
+        this.host.broadcast({ type: "stream", agent: this.agent, promptId: frame.promptId, kind: "chunk", text: frame.text });
+        if (this.awaitingFirstToken.delete(frame.promptId)) await c.firstToken(frame.promptId);
+        return;
       case "tool": {
         if (!this.current) throw new ApiError(409, "stale_runner", `generation ${c.generation} of ${this.agent} was replaced`);
         const { promptId, kind, file, summary } = frame;
+        await c.tool(promptId, { kind, ...(file ? { file } : {}), summary });
         this.host.broadcast({ type: "stream", agent: this.agent, promptId, kind: "tool", tool: kind, ...(file ? { file } : {}), summary });
         // An edit is an artifact (003): durable on the bus, so context assembly can list it.
         if (kind === "edit" && file) await this.host.ws.bus.publish(ARTIFACT_CHANNEL, { file, agent: this.agent, promptId, summary }, { sender: this.agent });

@@ -5,15 +5,17 @@ import { lockProjectors } from "./locks.ts";
 import { promptProjectors } from "./prompts.ts";
 import { defineProjectors } from "./registry.ts";
 import { taskProjectors } from "./tasks.ts";
+import { toolProjectors } from "./tools.ts";
 import { workspaceProjectors } from "./workspace.ts";
 
 /**
  * The projectors of every actor event. The version names their combined logic: bump it whenever
  * any projector's output changes, and every projection rebuilds itself on its next open.
  */
-export const atelierProjectors = defineProjectors(atelierCatalogue, "atelier@1", {
+export const atelierProjectors = defineProjectors(atelierCatalogue, "atelier@2", {
   ...workspaceProjectors,
   ...agentProjectors,
+  ...toolProjectors,
   ...lockProjectors,
   ...promptProjectors,
   ...taskProjectors,

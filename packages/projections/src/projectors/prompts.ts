@@ -9,7 +9,8 @@ const setter = (columns: string) => {
 };
 
 const start = setter("status = 'processing', attempts = ?, generation = ?, started_at = ?, first_started_at = coalesce(first_started_at, ?)");
-const requeue = setter("status = 'queued', generation = NULL, started_at = NULL, requeues = requeues + 1");
+const requeue = setter("status = 'queued', generation = NULL, started_at = NULL, first_token_at = NULL, requeues = requeues + 1");
+const firstToken = setter("first_token_at = ?");
 const complete = setter("status = 'completed', finished_at = ?, result = ?, tokens_in = ?, tokens_out = ?, cost = ?");
 const fail = setter("status = 'failed', finished_at = ?, error = ?");
 const cancel = setter("status = 'cancelled', finished_at = ?, cancel_reason = ?");
@@ -17,9 +18,10 @@ const cancel = setter("status = 'cancelled', finished_at = ?, cancel_reason = ?"
 /** The metrics row of a finished prompt, read from its (already updated) prompt row. */
 const metrics = (seq: number, agent: string, id: string): Stmt =>
   stmt(
-    `INSERT INTO agent_metrics (kind, agent, id, outcome, queue_wait_ms, latency_ms, attempts, tokens_in, tokens_out, cost, finished_at, seq)
+    `INSERT INTO agent_metrics (kind, agent, id, outcome, queue_wait_ms, latency_ms, attempts, tokens_in, tokens_out, cost, finished_at, seq,
+         ttft_ms, tool_calls)
        SELECT 'prompt', agent, id, status, first_started_at - enqueued_at, finished_at - started_at, attempts,
-         tokens_in, tokens_out, cost, finished_at, ? FROM prompts WHERE agent = ? AND id = ?`,
+         tokens_in, tokens_out, cost, finished_at, ?, first_token_at - started_at, tool_calls FROM prompts WHERE agent = ? AND id = ?`,
     seq, agent, id,
   );
 
@@ -56,6 +58,14 @@ export const promptProjectors = {
       p.at, p.agent, p.promptId,
     ),
     start(p.agent, p.promptId, p.attempt, p.generation, p.at, p.at),
+  ],
+  "prompt.first_token": ({ payload: p }) => [
+    firstToken(p.agent, p.promptId, p.at),
+    stmt(
+      `INSERT INTO agent_stats (agent, ttft_ms, ttft_n) SELECT agent, ? - started_at, 1 FROM prompts WHERE agent = ? AND id = ?
+       ON CONFLICT (agent) DO UPDATE SET ttft_ms = ttft_ms + excluded.ttft_ms, ttft_n = ttft_n + 1`,
+      p.at, p.agent, p.promptId,
+    ),
   ],
   "prompt.requeued": ({ payload: p }) => [requeue(p.agent, p.promptId)],
   "prompt.completed": ({ seq, payload: p }) => [

@@ -8,3 +8,4 @@ export { timelinePage, type TimelineEntry, type TimelineQuery } from "./timeline
 export { agentMetrics, agentRuns, type AgentMetrics, type Run } from "./metrics.ts";
 export { lockContention, type ContentionPair, type LockContention, type OpenWait } from "./contention.ts";
 export { openTasks, sharedContext, type SharedEntry, type TaskRow } from "./coordination.ts";
+export { artifacts, type Artifact } from "./artifacts.ts";

@@ -23,6 +23,10 @@ export interface AgentMetrics {
   readonly lockWaits: number;
   readonly tasksCompleted: number;
   readonly tasksFailed: number;
+  /** Tool calls its runners reported (edits, reads, runs, searches, locks). */
+  readonly toolCalls: number;
+  /** Mean time from an attempt's start to its first streamed token, or null before any. */
+  readonly avgTimeToFirstTokenMs: number | null;
 }
 
 const METRICS = `SELECT agent, tokens_in AS tokensIn, tokens_out AS tokensOut, cost,
@@ -31,7 +35,8 @@ const METRICS = `SELECT agent, tokens_in AS tokensIn, tokens_out AS tokensOut, c
   CASE WHEN latency_n > 0 THEN 1.0 * latency_ms / latency_n END AS avgLatencyMs,
   CASE WHEN queue_wait_n > 0 THEN 1.0 * queue_wait_ms / queue_wait_n END AS avgQueueWaitMs,
   active_ms / 1000.0 AS activeSeconds, busy_since AS busySince, messages,
-  lock_wait_ms AS lockWaitMs, lock_waits AS lockWaits, tasks_completed AS tasksCompleted, tasks_failed AS tasksFailed
+  lock_wait_ms AS lockWaitMs, lock_waits AS lockWaits, tasks_completed AS tasksCompleted, tasks_failed AS tasksFailed,
+  tool_calls AS toolCalls, CASE WHEN ttft_n > 0 THEN 1.0 * ttft_ms / ttft_n END AS avgTimeToFirstTokenMs
 FROM agent_stats`;
 
 /** Per-agent totals and means, for every agent or one. */
@@ -55,10 +60,15 @@ export interface Run {
   readonly cost: number | null;
   readonly finishedAt: number;
   readonly seq: number;
+  /** Prompts only: from the last attempt's start to its first token (null when none streamed). */
+  readonly timeToFirstTokenMs: number | null;
+  /** Prompts only: tool calls over all attempts. */
+  readonly toolCalls: number | null;
 }
 
 const RUNS = `SELECT kind, id, agent, outcome, queue_wait_ms AS queueWaitMs, latency_ms AS latencyMs, attempts,
-  tokens_in AS tokensIn, tokens_out AS tokensOut, cost, finished_at AS finishedAt, seq
+  tokens_in AS tokensIn, tokens_out AS tokensOut, cost, finished_at AS finishedAt, seq,
+  ttft_ms AS timeToFirstTokenMs, tool_calls AS toolCalls
 FROM agent_metrics WHERE agent = ? AND seq < ? ORDER BY seq DESC LIMIT ?`;
 
 /** One agent's finished prompts and tasks (000's agent_metrics rows), newest first. */

@@ -1,5 +1,6 @@
 import type { Db } from "../db/open.ts";
 import { V1 } from "./v1.ts";
+import { V2 } from "./v2.ts";
 
 /** One step of the schema: DDL run once, in order, keyed off `PRAGMA user_version`. */
 export interface Migration {
@@ -9,7 +10,10 @@ export interface Migration {
 }
 
 /** The chain; the schema version is its length. Append, never edit a released step. */
-export const MIGRATIONS: readonly Migration[] = [{ sql: V1, replay: true }];
+export const MIGRATIONS: readonly Migration[] = [
+  { sql: V1, replay: true },
+  { sql: V2, replay: true },
+];
 
 export interface MigrationResult {
   readonly from: number;

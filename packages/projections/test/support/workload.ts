@@ -24,6 +24,7 @@ import {
 
 const VENDORS = ["claude", "gemini", "kimi", "codex"] as const;
 const ACTIVITIES = ["analyzing", "editing", "indexing", "waiting"] as const;
+const TOOLS = ["edit", "read", "run", "search", "lock"] as const;
 const CHANNELS = ["state", "file_conflict", "task_broadcast"] as const;
 const WORDS = ["refactor", "auth", "module", "tests", "index", "routes", "schema", "cache", "retry", "docs", "lint"];
 
@@ -230,7 +231,9 @@ export class Workload {
       else this.startPrompt(agentId);
     } else if (state === "busy") {
       const roll = nextInt(this.random, 0, 99);
-      if (roll < 40) this.offer(entity, { type: "agent.activity_changed", payload: { at, activity: pick(this.random, ACTIVITIES) } }, agentId);
+      if (roll < 30) this.offer(entity, { type: "agent.activity_changed", payload: { at, activity: pick(this.random, ACTIVITIES) } }, agentId);
+      else if (roll < 45) this.toolCall(agentId, agent);
+      else if (roll < 55) this.firstToken(agentId);
       else if (roll < 90) this.finishPrompt(agentId);
       else if (roll < 95) this.disconnect(agentId, pick(this.random, ["closed", "heartbeat_timeout", "replaced"] as const));
       else this.fail(agentId);
@@ -247,6 +250,23 @@ export class Workload {
     const attempt = queue.prompts[head]!.attempt + 1;
     this.offer(entities.prompts(agent), { type: "prompt.started", payload: { at: this.now, agent, promptId: head, attempt, generation } }, agent);
     this.offer(entities.agent(agent), { type: "agent.work_started", payload: { at: this.now, promptId: head } }, agent);
+  }
+
+  /** A tool call of the busy agent's runner; every kind but `run` names a file. */
+  private toolCall(agentId: string, agent: AgentContext): void {
+    const kind = pick(this.random, TOOLS);
+    const file = kind === "run" ? {} : { file: pick(this.random, this.paths) };
+    const payload = { at: this.now, promptId: agent.promptId!, generation: agent.generation, kind, ...file, summary: this.text(3) };
+    this.offer(entities.agent(agentId), { type: "agent.tool_called", payload }, agentId);
+  }
+
+  /** The first token of the processing prompt (refused, so not written, after the attempt's first). */
+  private firstToken(agent: string): void {
+    const queue = this.ctx<PromptQueueContext>(entities.prompts(agent));
+    const promptId = queue?.processing;
+    if (!queue || !promptId) return;
+    const generation = queue.prompts[promptId]!.generation!;
+    this.offer(entities.prompts(agent), { type: "prompt.first_token", payload: { at: this.now, agent, promptId, generation } }, agent);
   }
 
   private finishPrompt(agent: string): void {

@@ -7,6 +7,9 @@ export type Vendor = typeof Vendor.Type;
 /** What a busy agent is doing (000 §2.1's agent panel). */
 export const Activity = Schema.Literals(["analyzing", "editing", "indexing", "waiting"]);
 export type Activity = typeof Activity.Type;
+/** What a runner's tool did: edited, read or searched files, ran a command, or took a lock. */
+export const ToolKind = Schema.Literals(["edit", "read", "run", "search", "lock"]);
+export type ToolKind = typeof ToolKind.Type;
 
 export const agentRegistered = defineEvent("agent.registered", {
   payload: Schema.Struct({
@@ -42,6 +45,18 @@ export const agentActivityChanged = defineEvent("agent.activity_changed", {
   payload: Schema.Struct({ at: Millis, activity: Activity }),
   doc: "The runner reported what the busy agent is doing: busy.* → busy.<activity>.",
 });
+export const agentToolCalled = defineEvent("agent.tool_called", {
+  payload: Schema.Struct({
+    at: Millis,
+    promptId: Id,
+    generation: Generation,
+    kind: ToolKind,
+    /** The file the tool touched; for an `edit`, a file the prompt changed (an artifact). */
+    file: Schema.optional(Id),
+    summary: Schema.String,
+  }),
+  doc: "The runner of `generation` used a tool for the prompt in flight; the tool-call count grows (busy only).",
+});
 export const agentWorkFinished = defineEvent("agent.work_finished", {
   payload: Schema.Struct({
     at: Millis,
@@ -69,6 +84,7 @@ export const agentEvents = [
   agentDisconnected,
   agentWorkStarted,
   agentActivityChanged,
+  agentToolCalled,
   agentWorkFinished,
   agentFailed,
   agentRestarted,

@@ -16,6 +16,8 @@ export interface AgentContext {
   readonly tokensOut: number;
   readonly cost: number;
   readonly promptsDone: number;
+  /** Tool calls its runners reported, over all prompts. */
+  readonly toolCalls: number;
   readonly lastError: string | null;
 }
 
@@ -26,6 +28,7 @@ export type AgentEvent = Ev<
   | "agent.disconnected"
   | "agent.work_started"
   | "agent.activity_changed"
+  | "agent.tool_called"
   | "agent.work_finished"
   | "agent.failed"
   | "agent.restarted"
@@ -49,6 +52,7 @@ export const initialAgentContext = (agentId: string): AgentContext => ({
   tokensOut: 0,
   cost: 0,
   promptsDone: 0,
+  toolCalls: 0,
   lastError: null,
 });
 
@@ -71,6 +75,9 @@ export const agentMachine = setup({
     currentGeneration: ({ context, event }) =>
       event.type === "agent.disconnected" && context.connected && event.payload.generation === context.generation,
     samePrompt: ({ context, event }) => event.type === "agent.work_finished" && event.payload.promptId === context.promptId,
+    /** A tool call of the current runner for the prompt in flight; a late or stale one is refused. */
+    currentWork: ({ context, event }) =>
+      event.type === "agent.tool_called" && event.payload.promptId === context.promptId && event.payload.generation === context.generation,
     connected: ({ context }) => context.connected,
   },
   actions: {
@@ -97,6 +104,7 @@ export const agentMachine = setup({
       promptId: context.promptId,
       reason: "failed" as const,
     })),
+    countTool: assign(({ context }) => ({ toolCalls: context.toolCalls + 1 })),
     take: assign(({ event }) => (event.type === "agent.work_started" ? { promptId: event.payload.promptId } : {})),
     tally: assign(({ context, event }) => {
       if (event.type !== "agent.work_finished") return {};
@@ -141,6 +149,7 @@ export const agentMachine = setup({
           activityTarget("indexing"),
           activityTarget("waiting"),
         ],
+        "agent.tool_called": { guard: "currentWork", actions: "countTool" },
         "agent.work_finished": { guard: "samePrompt", actions: "tally", target: "idle" },
         "agent.disconnected": { guard: "currentGeneration", actions: ["announceOffline", "disconnect"], target: "offline" },
         "agent.failed": { actions: ["announceFailure", "noteError"], target: "error" },

@@ -20,6 +20,10 @@ export const promptStarted = defineEvent("prompt.started", {
   payload: Schema.Struct({ at: Millis, agent: Id, promptId: Id, attempt: Positive, generation: Generation }),
   doc: "The prompt was dispatched to the runner of `generation`: queued → processing.",
 });
+export const promptFirstToken = defineEvent("prompt.first_token", {
+  payload: Schema.Struct({ at: Millis, agent: Id, promptId: Id, generation: Generation }),
+  doc: "The runner of `generation` streamed its first token for the processing prompt; once per attempt.",
+});
 export const promptRequeued = defineEvent("prompt.requeued", {
   payload: Schema.Struct({
     at: Millis,
@@ -56,4 +60,4 @@ export const promptCancelled = defineEvent("prompt.cancelled", {
   doc: "Cancelled by a person or interrupted by a newer message: queued|processing → cancelled.",
 });
 
-export const promptEvents = [promptEnqueued, promptStarted, promptRequeued, promptCompleted, promptFailed, promptCancelled] as const;
+export const promptEvents = [promptEnqueued, promptStarted, promptFirstToken, promptRequeued, promptCompleted, promptFailed, promptCancelled] as const;

@@ -17,6 +17,8 @@ export interface PromptEntry {
   readonly attempt: number;
   /** Runner generation of the current attempt; results from any other generation are refused. */
   readonly generation: number | null;
+  /** When the current attempt streamed its first token (null until then; reset by each start). */
+  readonly firstTokenAt: number | null;
 }
 
 export interface PromptQueueContext {
@@ -40,7 +42,7 @@ export interface PromptQueueContext {
 export const RETAINED_FINISHED = 500;
 
 export type PromptEvent = Ev<
-  "prompt.enqueued" | "prompt.started" | "prompt.requeued" | "prompt.completed" | "prompt.failed" | "prompt.cancelled"
+  "prompt.enqueued" | "prompt.started" | "prompt.first_token" | "prompt.requeued" | "prompt.completed" | "prompt.failed" | "prompt.cancelled"
 >;
 
 /** Effects for the runtime: hand a prompt to the runner, or tell it to stop. */
@@ -117,6 +119,11 @@ export const promptQueueMachine = setup({
       context.processing === null &&
       context.queued[0] === event.payload.promptId &&
       event.payload.attempt === context.prompts[event.payload.promptId]!.attempt + 1,
+    firstToken: ({ context, event }) =>
+      event.type === "prompt.first_token" &&
+      context.processing === event.payload.promptId &&
+      context.prompts[event.payload.promptId]!.generation === event.payload.generation &&
+      context.prompts[event.payload.promptId]!.firstTokenAt === null,
     isProcessing: ({ context, event }) => event.type === "prompt.requeued" && context.processing === event.payload.promptId,
     sameGeneration: ({ context, event }) =>
       (event.type === "prompt.completed" || event.type === "prompt.failed") &&
@@ -144,6 +151,7 @@ export const promptQueueMachine = setup({
         status: "queued",
         attempt: 0,
         generation: null,
+        firstTokenAt: null,
       };
       const prompts = { ...context.prompts, [p.promptId]: entry };
       return {
@@ -157,7 +165,7 @@ export const promptQueueMachine = setup({
       if (event.type !== "prompt.started") return {};
       const { promptId, attempt, generation } = event.payload;
       return {
-        prompts: { ...context.prompts, [promptId]: { ...context.prompts[promptId]!, status: "processing", attempt, generation } },
+        prompts: { ...context.prompts, [promptId]: { ...context.prompts[promptId]!, status: "processing", attempt, generation, firstTokenAt: null } },
         queued: context.queued.slice(1),
         processing: promptId,
       };
@@ -173,6 +181,11 @@ export const promptQueueMachine = setup({
         attempt: entry?.attempt ?? 0,
         generation: entry?.generation ?? 0,
       };
+    }),
+    noteFirstToken: assign(({ context, event }) => {
+      if (event.type !== "prompt.first_token") return {};
+      const { promptId, at } = event.payload;
+      return { prompts: { ...context.prompts, [promptId]: { ...context.prompts[promptId]!, firstTokenAt: at } } };
     }),
     requeue: assign(({ context, event }) => {
       if (event.type !== "prompt.requeued") return {};
@@ -197,6 +210,7 @@ export const promptQueueMachine = setup({
   on: {
     "prompt.enqueued": { guard: "canEnqueue", actions: "enqueue", target: ".settle" },
     "prompt.started": { guard: "canStart", actions: ["start", "dispatch"], target: ".settle" },
+    "prompt.first_token": { guard: "firstToken", actions: "noteFirstToken" },
     "prompt.requeued": { guard: "isProcessing", actions: "requeue", target: ".settle" },
     "prompt.completed": { guard: "sameGeneration", actions: "complete", target: ".settle" },
     "prompt.failed": { guard: "sameGeneration", actions: "fail", target: ".settle" },
