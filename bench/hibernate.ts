@@ -56,22 +56,37 @@ const timeIt = async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
 
 /** One hibernate + resume cycle of the folder at `dir` through `primary`. */
 const cycle = async (dir: string, id: string, primary: ObjectStoreShape, location: WorkspaceLocation) => {
+  const phases: string[] = [];
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases.push(`${name} ${fmtMs(now - mark)}`);
+    mark = now;
+  };
+  // A workspace is hibernated while it is open and served: opening it is not part of hibernating.
+  const host = await WorkspaceHost.open(dir, id, "bench", false, { fsync: "batch" });
+  mark = performance.now();
   const [hibernateMs] = await timeIt(async () => {
-    const host = await WorkspaceHost.open(dir, id, "bench", false, { fsync: "batch" });
     await host.ws.lifecycle.hibernate("bench");
     while (host.ws.status() !== "hibernated") await new Promise((r) => setTimeout(r, 1));
+    phase("hibernating state");
     await host.close();
-    await hibernateFolder({ workspaceDir: dir, location, primary });
+    phase("close");
+    await hibernateFolder({ workspaceDir: dir, location, primary, onStep: (step) => phase(step) });
   });
+  mark = performance.now();
   if (fs.existsSync(dir)) throw new Error("hibernation left the folder");
   const [resumeMs] = await timeIt(async () => {
     await resumeFolder({ targetDir: dir, location, primary, holder: "bench" });
+    phase("restore+verify");
     const host = await WorkspaceHost.open(dir, id, "bench", false, { fsync: "batch" });
+    phase("open");
     await host.ws.lifecycle.resume();
     while (host.ws.status() !== "active") await new Promise((r) => setTimeout(r, 1));
+    phase("resumed");
     await host.close();
   });
-  return { hibernateMs, resumeMs };
+  return { hibernateMs, resumeMs, phases: phases.join(", ") };
 };
 
 export async function run(): Promise<void> {
@@ -130,6 +145,8 @@ export async function run(): Promise<void> {
       },
     ];
     report("hibernate", rows, [
+      `local phases: ${l.phases}`,
+      `s3rver phases: ${r.phases}`,
       `build: ${built.head} events in ${fmtMs(buildMs)} (${files.length} files); ratio = raw time / measured time`,
       "each store starts empty: no content-addressed segment is reused; the raw rows skip the manifest, hashing, read-back and verification",
     ]);
