@@ -41,9 +41,18 @@ it("keeps mirroring through the loss of the stream leader; the survivors equal t
   await appendTicks(20);
   await mirror.mirrored(log.head());
 
-  const survivors = async () => {
-    const nc = await connect({ servers: cluster.nodes.filter((n) => n.running()).map((n) => n.url) });
-    return { nc, jsm: await jetstreamManager(nc) };
+  // Right after losing a node the cluster may time out JetStream requests while it elects a new
+  // meta leader: retry for a bounded time, as any client would.
+  const survivors = async (): Promise<{ nc: Awaited<ReturnType<typeof connect>>; jsm: Awaited<ReturnType<typeof jetstreamManager>> }> => {
+    for (let attempt = 1; ; attempt++) {
+      const nc = await connect({ servers: cluster.nodes.filter((n) => n.running()).map((n) => n.url) });
+      try {
+        return { nc, jsm: await jetstreamManager(nc) };
+      } catch (error) {
+        await nc.close();
+        if (attempt === 10) throw error;
+      }
+    }
   };
   let { nc, jsm } = await survivors();
   const info = await jsm.streams.info("ATELIER");
@@ -60,11 +69,10 @@ it("keeps mirroring through the loss of the stream leader; the survivors equal t
   expect(status).toMatchObject({ lag: 0, state: "mirroring" });
 
   ({ nc, jsm } = await survivors());
-  // Right after losing a node the cluster may time out creating the reader's consumer: retry.
   let stored: Awaited<ReturnType<typeof readSubject>> | undefined;
   for (let attempt = 1; !stored; attempt++) {
     stored = await readSubject(nc, "ATELIER", subjectFor(WS)).catch((error: unknown) => {
-      if (attempt === 5) throw error;
+      if (attempt === 10) throw error;
       return undefined;
     });
   }
