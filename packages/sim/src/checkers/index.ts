@@ -32,6 +32,8 @@ export class Checkers {
 
   async afterStep(): Promise<void> {
     const world = this.world;
+    const seen = world.violations[0];
+    if (seen) throw seen;
     const host = world.host;
     if (!host?.alive) return;
     if (!(await logAlive(host))) {

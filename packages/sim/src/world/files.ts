@@ -2,7 +2,7 @@ import type { Plant } from "./plant.ts";
 import type { Host } from "./host.ts";
 import type { LogModel } from "../checkers/model.ts";
 import type { Probes } from "../checkers/probes.ts";
-import { fail } from "../checkers/violation.ts";
+import { Violation } from "../checkers/violation.ts";
 
 export interface FileWrite {
   readonly path: string;
@@ -25,6 +25,8 @@ export class FileGateway {
     private readonly model: () => LogModel,
     private readonly probes: Probes,
     private readonly plant: Plant | undefined,
+    /** Writes are judged inside a request; the verdict goes to the world, not to the caller. */
+    private readonly violate: (v: Violation) => void,
   ) {}
 
   write(host: Host, path: string, agent: string, token: number): boolean {
@@ -35,8 +37,8 @@ export class FileGateway {
       return false;
     }
     const model = this.model();
-    if (!model.holds(path, agent, token)) fail("I9", `write to ${path} by ${agent} with token ${token} accepted, but the log does not show it holding that exclusive grant`);
-    if (token < highest) fail("I10", `write to ${path} with token ${token} accepted after token ${highest}`);
+    if (!model.holds(path, agent, token)) this.violate(new Violation("I9", `write to ${path} by ${agent} with token ${token} accepted, but the log does not show it holding that exclusive grant`));
+    if (token < highest) this.violate(new Violation("I10", `write to ${path} with token ${token} accepted after token ${highest}`));
     this.highest.set(path, token);
     this.writes.push({ path, agent, token, at: host.clock.now() });
     return true;

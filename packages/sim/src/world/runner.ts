@@ -1,7 +1,7 @@
 import { CommandRejected, type RunnerConnection, type RunnerSink } from "@atelier/actors";
 import { chance, nextInt, pick, type Random, type VirtualClock } from "@atelier/events";
 import type { Probes } from "../checkers/probes.ts";
-import { fail } from "../checkers/violation.ts";
+import { Violation } from "../checkers/violation.ts";
 import { HEARTBEAT_EVERY_MS, PATHS } from "./config.ts";
 import type { FileGateway } from "./files.ts";
 import type { Host } from "./host.ts";
@@ -16,6 +16,8 @@ export interface RunnerWorld {
   readonly probes: Probes;
   readonly plant: Plant | undefined;
   host(): Host | undefined;
+  /** Reports a violation seen inside a request (where throwing would only reject the request). */
+  violate(v: Violation): void;
 }
 
 interface Session {
@@ -78,7 +80,7 @@ export class SimRunner {
     this.alive = false;
     this.session = undefined;
     this.work = undefined;
-    if (this.world.plant === "drop-requeue" && dead?.conn) this.keepZombie(dead);
+    if (this.kept && this.kept === dead) this.keepAlive(dead);
     this.world.clock.setTimer(downMs, () => this.restart());
   }
 
@@ -120,7 +122,7 @@ export class SimRunner {
       void host.call(() => call).then(
         () => {
           const current = host.ws.agents.get(this.agent)?.generation ?? 0;
-          if (current !== conn.generation) fail("I13", `a frame of ${this.agent}'s superseded runner generation ${conn.generation} was accepted (current ${current})`);
+          if (current !== conn.generation) this.world.violate(new Violation("I13", `a frame of ${this.agent}'s superseded runner generation ${conn.generation} was accepted (current ${current})`));
         },
         (error: unknown) => {
           if (code(error) === "stale_runner") this.world.probes.reach("stale runner frame rejected");
@@ -129,15 +131,18 @@ export class SimRunner {
     });
   }
 
-  /** Planted bug `drop-requeue`: the gateway keeps the dead runner's session alive and hands it to its successor. */
-  private zombie: Session | undefined;
+  /**
+   * Planted bug `drop-requeue`: the gateway keeps the first session it opened to this host and
+   * hands it to every reconnect, heartbeating for it while the runner is dead. The workspace never
+   * sees a disconnect, so a prompt in flight is never put back in the queue.
+   */
+  private kept: Session | undefined;
 
-  private keepZombie(dead: Session): void {
-    this.zombie = dead;
+  private keepAlive(s: Session): void {
     const beat = () => {
       const host = this.world.host();
-      if (this.zombie !== dead || !host || host.epoch !== dead.hostEpoch) return;
-      dead.conn!.heartbeat();
+      if (this.kept !== s || this.alive || !host || host.epoch !== s.hostEpoch) return;
+      s.conn!.heartbeat();
       this.world.clock.setTimer(HEARTBEAT_EVERY_MS, beat);
     };
     beat();
@@ -156,13 +161,11 @@ export class SimRunner {
       this.retryBackoff = Math.min(8000, this.retryBackoff * 2);
       return this.connectSoon(nextInt(this.random, this.retryBackoff / 2, this.retryBackoff));
     }
-    if (this.zombie && this.zombie.hostEpoch === host.epoch) {
-      this.session = this.zombie;
-      this.zombie = undefined;
-      this.heartbeat(this.session);
+    if (this.kept?.conn && this.kept.hostEpoch === host.epoch) {
+      this.session = this.kept;
+      this.heartbeat(this.kept);
       return;
     }
-    this.zombie = undefined;
     const s: Session = { hostEpoch: host.epoch, conn: undefined };
     this.session = s;
     const sink: RunnerSink = {
@@ -180,6 +183,7 @@ export class SimRunner {
       return;
     }
     this.retryBackoff = 500;
+    if (this.world.plant === "drop-requeue") this.kept = s;
     this.heartbeat(s);
   }
 
@@ -187,7 +191,6 @@ export class SimRunner {
   hostDied(epoch: number, afterMs: number): void {
     const s = this.session;
     if (s && s.hostEpoch === epoch) this.proc.setTimer(afterMs, () => this.onClosed(s));
-    if (this.zombie?.hostEpoch === epoch) this.zombie = undefined;
   }
 
   private heartbeat(s: Session): void {
