@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { copyArchive, hibernateFolder, latestArchive, readManifest, resumeFolder, type Clock } from "@atelier/events";
+import { CommandRejected } from "@atelier/actors";
 import { listAgents } from "@atelier/projections";
 import type { ArchiveRecord, HeldPrompt, WorkspaceCatalog } from "../catalog/workspaces.ts";
 import { APP_VERSION, workspaceDir, workspacesDir } from "../server/folder.ts";
@@ -146,7 +147,15 @@ export const restoreHost = async (ctx: HibernationContext, id: string): Promise<
   const host = await WorkspaceHost.open(dir, id, row.name, row.demo, ctx.hostOptions);
   try {
     const held = ctx.catalog.held(id);
-    for (const prompt of held) await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
+    for (const prompt of held) {
+      try {
+        await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
+      } catch (error) {
+        // Refused now (a full queue, an agent gone): reported and dropped, or the wake would never finish.
+        if (!(error instanceof CommandRejected)) throw error;
+        ctx.log(`workspace ${id}: held prompt ${prompt.requestId} for ${prompt.agent} was refused on wake: ${error.message}`);
+      }
+    }
     if (host.ws.status() === "hibernated") await host.ws.lifecycle.resume();
     await waitForStatus(host, (s) => RUNNING.has(s), "resuming");
     for (const prompt of held) ctx.catalog.release(id, prompt.requestId);

@@ -92,6 +92,7 @@ export class WorkspaceHost {
     for (const hook of [...this.closeHooks]) hook();
     this.closeHooks.clear();
     await this.ws.close();
-    this.projection.close();
+    // Awaited: its checkpointer stops first, and the file must be closed before the folder is archived or wiped.
+    await this.projection.close();
   }
 }

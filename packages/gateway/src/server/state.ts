@@ -9,7 +9,13 @@ export const hibernatedSummary = (gw: Gateway, row: WorkspaceRow) => ({
   name: row.name,
   state: row.state,
   demo: row.demo,
-  createdAt: new Date(row.createdAt).toISOString(),
+  createdAt: row.createdAt,
+  lastActivityAt: null,
+  // The same fields as an open workspace's line, so a list can draw either.
+  agents: row.archive?.agents.length ?? 0,
+  agentsOnline: 0,
+  openPrompts: gw.workspaces.held(row.id).length,
+  heldLocks: 0,
   lastSeq: row.archive?.head ?? null,
   heldPrompts: gw.workspaces.held(row.id).length,
   archive: row.archive && {
