@@ -116,6 +116,19 @@ export class EventLog {
           file.close();
         }
       }
+      // What recovery serves must be durable first: after a kill -9 the file may end in lines that
+      // were written but never synced (they survive in the page cache). Building on them unsynced
+      // would let a later power loss take back what was acknowledged since.
+      const last = scanned.segments.at(-1);
+      if (last) {
+        const file = storage.openAppend(last.path);
+        try {
+          await file.sync();
+        } finally {
+          file.close();
+        }
+        await storage.syncDir(dir);
+      }
       return new EventLog(options.workspace, options.catalogue, { truncated: scanned.torn }, lock, { ...options, storage }, dir, scanned);
     } catch (error) {
       lock.release();
