@@ -67,11 +67,11 @@ const parseArgs = (argv: string[]): Args => {
 
 const pct = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
 
-const coverage = (report: SweepReport): string[] => {
+const coverage = (report: SweepReport, enabled: ReadonlySet<FaultName>): string[] => {
   const lines = ["", "fault coverage (seeds in which it fired, times fired):"];
   for (const f of ALL_FAULTS) {
     const e = report.faultSeeds.get(f) ?? { seeds: 0, times: 0 };
-    const low = e.seeds / Math.max(1, report.seeds) < 0.01 ? "  LOW" : "";
+    const low = !enabled.has(f) ? "  (off)" : e.seeds / Math.max(1, report.seeds) < 0.01 ? "  LOW" : "";
     lines.push(`  ${f.padEnd(16)} ${pct(e.seeds, report.seeds).padStart(6)} ${String(e.times).padStart(8)}  ${describeFault(f)}${low}`);
   }
   lines.push("", "sometimes probes (seeds that reached them):");
@@ -99,6 +99,7 @@ const reportFailure = async (result: SeedResult, options: SeedOptions, out: stri
 };
 
 const main = async (): Promise<number> => {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) return (console.log(USAGE), 0);
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -106,7 +107,6 @@ const main = async (): Promise<number> => {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return 2;
   }
-  if (process.argv.includes("--help")) return (console.log(USAGE), 0);
   const options: SeedOptions = { steps: args.steps, faults: args.faults };
   const started = performance.now(); // clock-ok: wall time of the run, for the summary only
   const report = await sweep(args.seeds, {
@@ -118,7 +118,7 @@ const main = async (): Promise<number> => {
     },
   });
   const wallMs = performance.now() - started; // clock-ok: wall time of the run, for the summary only
-  for (const line of coverage(report)) console.log(line);
+  for (const line of coverage(report, args.faults)) console.log(line);
   for (const seed of report.nondeterministic) console.log(`seed ${seed}: I20 violated: two runs stored different bytes`);
   const simS = report.simulatedMs / 1000;
   console.log(

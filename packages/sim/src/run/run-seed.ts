@@ -7,7 +7,7 @@ import { fail, Violation } from "../checkers/violation.ts";
 import { applyFault } from "../faults/apply.ts";
 import { describeProfile, drawProfile, type FaultName, type FaultProfile } from "../faults/catalogue.ts";
 import { generateScenario, type Action } from "../scenarios/actions.ts";
-import { AGENTS, LIVENESS_BOUND_MS } from "../world/config.ts";
+import { AGENTS, LIVENESS_BOUND_MS, WORKSPACE } from "../world/config.ts";
 import { plantFromEnv, type Plant } from "../world/plant.ts";
 import { fork, World } from "../world/world.ts";
 import { timelineOf } from "./timeline.ts";
@@ -151,6 +151,6 @@ const digestOf = (world: World, timeline: string): string => {
   };
   walk("/sim");
   for (const [key, bytes] of [...world.objectStore.objects].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(key).update(bytes);
-  for (const m of world.jetstream.messagesOf("ws_sim")) hash.update(m.line);
+  for (const m of world.jetstream.messagesOf(WORKSPACE)) hash.update(m.line);
   return hash.update(timeline).digest("hex");
 };
