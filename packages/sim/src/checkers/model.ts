@@ -15,7 +15,6 @@ interface PromptRecord {
   status: "queued" | "processing" | "completed" | "failed" | "cancelled";
   attempt: number;
   generation: number | null;
-  completions: number;
   requeued: boolean;
 }
 
@@ -89,7 +88,7 @@ export class LogModel {
       const agent = p.agent as string;
       const index = this.enqueued.get(agent) ?? 0;
       this.enqueued.set(agent, index + 1);
-      this.prompts.set(id, { agent, priority: p.priority as number, index, status: "queued", attempt: 0, generation: null, completions: 0, requeued: false });
+      this.prompts.set(id, { agent, priority: p.priority as number, index, status: "queued", attempt: 0, generation: null, requeued: false });
       return;
     }
     const rec = this.prompts.get(id) ?? fail("I12", `seq ${seq}: ${type} for unknown prompt ${id}`);
@@ -120,7 +119,6 @@ export class LogModel {
         if (rec.status !== "processing" || p.generation !== rec.generation) {
           fail("I13", `seq ${seq}: ${id} ${type} by generation ${String(p.generation)} while ${rec.status} under ${String(rec.generation)}`);
         }
-        rec.completions++;
         if (rec.requeued) this.probes.reach("prompt completed after a requeue");
         rec.status = type === "prompt.completed" ? "completed" : "failed";
         return;

@@ -285,4 +285,4 @@ export class World {
 }
 
 /** Lets every queued microtask (and the chains they start) run: the in-memory world has no real I/O. */
-export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
