@@ -1,6 +1,7 @@
 import type { Db } from "../db/open.ts";
 import { V1 } from "./v1.ts";
 import { V2 } from "./v2.ts";
+import { V3 } from "./v3.ts";
 
 /** One step of the schema: DDL run once, in order, keyed off `PRAGMA user_version`. */
 export interface Migration {
@@ -13,6 +14,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { sql: V1, replay: true },
   { sql: V2, replay: true },
+  { sql: V3, replay: false },
 ];
 
 export interface MigrationResult {
