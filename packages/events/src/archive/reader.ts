@@ -3,9 +3,8 @@ import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { LogCorrupted } from "../errors.ts";
-import { logDir } from "../log/segments.ts";
-import { scanLog } from "../log/verify.ts";
-import { nodeStorage } from "../storage/node.ts";
+import { parseSegmentName } from "../log/segments.ts";
+import { linkSegments, SegmentVerifier, type SegmentChain } from "./chain.ts";
 import { ArchiveCorrupted, ArchiveRefused, NotFound } from "./errors.ts";
 import { manifestKey, parseManifestKey, workspacePrefix, type WorkspaceLocation } from "./layout.ts";
 import { decodeManifest, type ArchiveManifest, type ArchivePart } from "./manifest.ts";
@@ -81,6 +80,7 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
   await mkdir(dirname(targetDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(targetDir), `.${basename(targetDir)}.restoring-`));
   const downloads = await mkdtemp(join(tmpdir(), "atelier-restore-"));
+  const chains = new Map<string, SegmentVerifier>();
   try {
     await mapLimit(manifest.parts, options.concurrency ?? 4, async (part, index) => {
       const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: part.key, reason });
@@ -88,17 +88,25 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
       await client.download(workspacePrefix(location) + part.key, fetched);
       const target = join(staging, part.path);
       await mkdir(dirname(target), { recursive: true });
+      let tap: ((chunk: Buffer) => void) | undefined;
+      const segment = part.path.startsWith("log/") ? parseSegmentName(part.path.slice(4)) : undefined;
+      if (segment !== undefined && !part.path.slice(4).includes("/")) {
+        const verifier = new SegmentVerifier(part.path, segment);
+        chains.set(part.path, verifier);
+        tap = (chunk) => verifier.push(chunk);
+      }
       let coded;
       try {
-        coded = await decodeFile(fetched, target, part.encoding);
+        coded = await decodeFile(fetched, target, part.encoding, tap);
       } catch (error) {
+        if (error instanceof LogCorrupted) throw new ArchiveCorrupted({ archive, part: "log", reason: error.message });
         throw corrupt(`cannot be decoded (${(error as Error).message})`);
       }
       if (coded.stored.size !== part.size || coded.stored.sha256 !== part.sha256) throw corrupt("stored bytes do not match the manifest's sha256");
       if (coded.content.size !== part.contentSize || coded.content.sha256 !== part.contentSha256) throw corrupt("decoded file does not match the manifest's sha256");
       await rm(fetched);
     });
-    verifyLog(staging, manifest, archive);
+    verifyLog([...chains.keys()].sort().map((path) => chains.get(path)!.end()), manifest, archive);
     await Promise.all(manifest.parts.map((p) => fsyncPath(join(staging, p.path))));
     await rename(staging, targetDir);
     await fsyncPath(dirname(targetDir));
@@ -111,11 +119,12 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
   }
 };
 
-const verifyLog = (dir: string, manifest: ArchiveManifest, archive: string): void => {
+/** The chain, checked segment by segment while it was gunzip'd, joined and compared with the manifest. */
+const verifyLog = (segments: readonly SegmentChain[], manifest: ArchiveManifest, archive: string): void => {
   const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: "log", reason });
   let scan;
   try {
-    scan = scanLog(nodeStorage(), logDir(dir));
+    scan = linkSegments(segments);
   } catch (error) {
     if (error instanceof LogCorrupted) throw corrupt(error.message);
     throw error;

@@ -5,19 +5,28 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
+/** Read and (de)compression chunk: fewer, larger chunks through the hashing and chain checks. */
+const CHUNK = 1 << 20;
+
 export interface Digest {
   readonly size: number;
   readonly sha256: string;
 }
 
 /** A pass-through that hashes and counts what flows through it. */
-const meter = () => {
+const meter = (tap?: (chunk: Buffer) => void) => {
   const hash = createHash("sha256");
   let size = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       size += chunk.length;
+      try {
+        tap?.(chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
       callback(null, chunk);
     },
   });
@@ -33,21 +42,24 @@ export interface Coded {
 
 export type Encoding = "gzip" | "identity";
 
-/** Copies `from` to `to`, gzip'ing it when asked, hashing both sides in the same pass. */
-export const encodeFile = async (from: string, to: string, encoding: Encoding, level: number): Promise<Coded> => {
-  const content = meter();
+/**
+ * Copies `from` to `to`, gzip'ing it when asked, hashing both sides in the same pass; `tap` sees
+ * the file's own bytes on the way (the log's chain is verified there).
+ */
+export const encodeFile = async (from: string, to: string, encoding: Encoding, level: number, tap?: (chunk: Buffer) => void): Promise<Coded> => {
+  const content = meter(tap);
   const stored = meter();
-  const middle = encoding === "gzip" ? [createGzip({ level })] : [];
-  await pipeline(createReadStream(from), content.stream, ...middle, stored.stream, createWriteStream(to));
+  const middle = encoding === "gzip" ? [createGzip({ level, chunkSize: CHUNK })] : [];
+  await pipeline(createReadStream(from, { highWaterMark: CHUNK }), content.stream, ...middle, stored.stream, createWriteStream(to));
   return { stored: stored.digest(), content: content.digest() };
 };
 
 /** The inverse of encodeFile: gunzips when asked, hashing both sides in the same pass. */
-export const decodeFile = async (from: string, to: string, encoding: Encoding): Promise<Coded> => {
-  const content = meter();
+export const decodeFile = async (from: string, to: string, encoding: Encoding, tap?: (chunk: Buffer) => void): Promise<Coded> => {
+  const content = meter(tap);
   const stored = meter();
-  const middle = encoding === "gzip" ? [createGunzip()] : [];
-  await pipeline(createReadStream(from), stored.stream, ...middle, content.stream, createWriteStream(to));
+  const middle = encoding === "gzip" ? [createGunzip({ chunkSize: CHUNK })] : [];
+  await pipeline(createReadStream(from, { highWaterMark: CHUNK }), stored.stream, ...middle, content.stream, createWriteStream(to));
   return { stored: stored.digest(), content: content.digest() };
 };
 
@@ -57,6 +69,33 @@ export const hashFile = async (path: string): Promise<Digest> => {
     for await (const _ of source);
   });
   return m.digest();
+};
+
+/**
+ * The last line of a file (without its newline) and whether the file ends in one, reading
+ * backwards no more than it needs; undefined for an empty file.
+ */
+export const lastLine = async (path: string): Promise<{ line: string; complete: boolean } | undefined> => {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return undefined;
+    let tail = Buffer.alloc(0);
+    let pos = size;
+    for (;;) {
+      const n = Math.min(pos, 64 * 1024);
+      const buffer = Buffer.alloc(n);
+      await handle.read(buffer, 0, n, pos - n);
+      pos -= n;
+      tail = Buffer.concat([buffer, tail]);
+      const complete = tail[tail.length - 1] === 10;
+      const body = complete ? tail.subarray(0, -1) : tail;
+      const start = body.lastIndexOf(10);
+      if (start !== -1 || pos === 0) return { line: body.subarray(start + 1).toString("utf8"), complete };
+    }
+  } finally {
+    await handle.close();
+  }
 };
 
 /** The first line of a file (without its newline), reading no more than it needs. */

@@ -10,7 +10,9 @@ import { ArchiveCorrupted, ArchiveRefused } from "./errors.ts";
 import { archiveFileKey, archiveId, blobKey, databaseKey, manifestKey, sessionKey, workspacePrefix, type WorkspaceLocation } from "./layout.ts";
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, encodeManifest, type ArchiveManifest, type ArchivePart } from "./manifest.ts";
 import { fileSource, objectStoreClient, type ObjectStoreClient, type ObjectStoreShape } from "./object-store.ts";
-import { encodeFile, firstLine, mapLimit, type Coded, type Encoding } from "./streams.ts";
+import { GENESIS_HASH } from "../envelope.ts";
+import { linkSegments, SegmentVerifier } from "./chain.ts";
+import { encodeFile, firstLine, lastLine, mapLimit, type Coded, type Encoding } from "./streams.ts";
 
 export interface WriteArchiveOptions {
   readonly store: ObjectStoreShape;
@@ -81,10 +83,13 @@ const backupDatabase = async (from: string, to: string): Promise<void> => {
 export const writeArchive = async (options: WriteArchiveOptions): Promise<WrittenArchive> => {
   const { workspaceDir, location } = options;
   if (!existsSync(workspaceDir)) throw new ArchiveRefused({ reason: `no workspace folder at ${workspaceDir}` });
-  const scan = scanLog(nodeStorage(), logDir(workspaceDir));
-  if (scan.torn) {
-    throw new ArchiveRefused({ reason: `log ends in a torn line (${scan.torn.file}): open the log once to repair it, then archive` });
+  const scan = await logEnd(workspaceDir);
+  if (scan.torn !== undefined) {
+    throw new ArchiveRefused({ reason: `log ends in a torn line (${scan.torn}): open the log once to repair it, then archive` });
   }
+  // The chain is verified as the segments stream through gzip (read once), and must end where
+  // the tail said before the manifest, the commit point, is written.
+  const chains = new Map<string, SegmentVerifier>();
   const store = objectStoreClient(options.store);
   const prefix = workspacePrefix(location);
   const createdAtMs = (options.clock ?? systemClock).now();
@@ -106,7 +111,13 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
         input = `${staged}.db`;
         await backupDatabase(source, input);
       }
-      const coded = await encodeFile(input, staged, encoding, level);
+      let tap: ((chunk: Buffer) => void) | undefined;
+      if (kind === "segment") {
+        const verifier = new SegmentVerifier(source, parseSegmentName(path.slice(4))!);
+        chains.set(path, verifier);
+        tap = (chunk) => verifier.push(chunk);
+      }
+      const coded = await encodeFile(input, staged, encoding, level, tap);
       const key = await keyFor(kind, path, source, coded, id, createdAt);
       const part: ArchivePart = {
         kind, path, key, encoding,
@@ -116,6 +127,10 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
       if (await upload(store, prefix + key, staged, part)) reused++;
       return part;
     });
+    const linked = linkSegments([...chains.keys()].sort().map((path) => chains.get(path)!.end()));
+    if (linked.torn !== undefined || linked.head !== scan.head || linked.lastHash !== scan.lastHash) {
+      throw new ArchiveRefused({ reason: `the log changed while it was archived (ends at seq ${linked.head}, its tail said ${scan.head}): archive a closed workspace` });
+    }
     const manifest: ArchiveManifest = {
       format: ARCHIVE_FORMAT,
       version: ARCHIVE_FORMAT_VERSION,
@@ -137,6 +152,27 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+};
+
+/**
+ * Where the log ends, from the last line of its last segment (the chain itself is checked while
+ * it streams); anything unusual (an empty last segment, an unreadable tail) scans the whole log.
+ */
+const logEnd = async (workspaceDir: string): Promise<{ head: number; lastHash: string; torn: string | undefined }> => {
+  const dir = logDir(workspaceDir);
+  const names = existsSync(dir) ? nodeStorage().list(dir).filter((n) => parseSegmentName(n) !== undefined) : [];
+  if (names.length === 0) return { head: 0, lastHash: GENESIS_HASH, torn: undefined };
+  const last = join(dir, names.at(-1)!);
+  const tail = await lastLine(last);
+  if (tail !== undefined && !tail.complete) return { head: 0, lastHash: GENESIS_HASH, torn: last };
+  try {
+    const record = JSON.parse(tail!.line) as { seq?: unknown; hash?: unknown };
+    if (typeof record.seq === "number" && typeof record.hash === "string") return { head: record.seq, lastHash: record.hash, torn: undefined };
+  } catch {
+    // fall through to the full scan, which names what is wrong
+  }
+  const scan = scanLog(nodeStorage(), dir);
+  return { head: scan.head, lastHash: scan.lastHash, torn: scan.torn?.file };
 };
 
 const keyFor = async (kind: Kind, path: string, source: string, coded: Coded, id: string, createdAt: string): Promise<string> => {

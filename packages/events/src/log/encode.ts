@@ -1,12 +1,13 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Envelope } from "../envelope.ts";
 
 /** `,"hash":"` + 64 hex + `"}`: the fixed-width tail of every line. */
 const HASH_SUFFIX_LENGTH = 9 + 64 + 2;
 
 /** sha256(prev hash + the line without its hash), lowercase hex. */
-export const chainHash = (prevHash: string, body: string): string =>
-  createHash("sha256").update(prevHash).update(body).digest("hex");
+// One-shot `crypto.hash` on the joined string: no Hash object per line (about twice as fast on
+// the scan and append paths, which hash every line).
+export const chainHash = (prevHash: string, body: string): string => hash("sha256", prevHash + body, "hex");
 
 /**
  * Serialises an envelope in the canonical field order and chains it to `prevHash`.
