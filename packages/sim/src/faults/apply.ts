@@ -4,9 +4,12 @@ import { DIR, LEASE_MS } from "../world/config.ts";
 import type { World } from "../world/world.ts";
 import type { DiscreteFault } from "./catalogue.ts";
 
-/** The offset of a byte inside a complete line of `data`, never a newline (flipping one would look torn). */
-const innerOffset = (data: Uint8Array, r: ReturnType<typeof seededRandom>): number | undefined => {
-  const end = data.lastIndexOf(10);
+/**
+ * A byte to damage: in the log, one inside a complete line and never a newline (flipping one
+ * would look like a torn tail, which recovery rightly truncates); in a snapshot, any byte.
+ */
+const damageable = (data: Uint8Array, inLog: boolean, r: ReturnType<typeof seededRandom>): number | undefined => {
+  const end = inLog ? data.lastIndexOf(10) : data.length;
   if (end <= 0) return undefined;
   for (let tries = 0; tries < 8; tries++) {
     const offset = nextInt(r, 0, end - 1);
@@ -51,7 +54,7 @@ export const applyFault = async (world: World, fault: DiscreteFault, arg: number
       await world.crashHost("process", nextInt(r, 100, 5000));
       const path = joinPath(dir, pick(r, names));
       const data = world.storage.readFile(path)!;
-      const offset = innerOffset(data, r);
+      const offset = damageable(data, inLog, r);
       if (offset === undefined) return;
       const bit = nextInt(r, 0, 6);
       world.storage.flipBit(path, offset, bit);
