@@ -119,16 +119,16 @@ export class EventLog {
       // What recovery serves must be durable first: after a kill -9 the file may end in lines that
       // were written but never synced (they survive in the page cache). Building on them unsynced
       // would let a later power loss take back what was acknowledged since.
-      const last = scanned.segments.at(-1);
-      if (last) {
-        const file = storage.openAppend(last.path);
+      // Every segment, not just the last: under fsync "none" an earlier one may be unsynced too.
+      for (const segment of scanned.segments) {
+        const file = storage.openAppend(segment.path);
         try {
           await file.sync();
         } finally {
           file.close();
         }
-        await storage.syncDir(dir);
       }
+      if (scanned.segments.length > 0) await storage.syncDir(dir);
       return new EventLog(options.workspace, options.catalogue, { truncated: scanned.torn }, lock, { ...options, storage }, dir, scanned);
     } catch (error) {
       lock.release();
