@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { joinPath, type EventLog, type Storage } from "@atelier/events";
 import type { WorldState } from "../machines/index.ts";
 
@@ -16,12 +17,17 @@ const SNAPSHOT_DIR = "snapshots";
 const KEEP = 2;
 const name = (seq: number) => `${String(seq).padStart(16, "0")}.json`;
 
-export const encodeSnapshot = (file: SnapshotFile): Uint8Array => new TextEncoder().encode(JSON.stringify(file));
+/** sha256 of the world as stored: a damaged snapshot must be refused, not loaded (the log is the truth). */
+const digestOf = (world: WorldState): string => createHash("sha256").update(JSON.stringify(world)).digest("hex");
 
+export const encodeSnapshot = (file: SnapshotFile): Uint8Array => new TextEncoder().encode(JSON.stringify({ ...file, digest: digestOf(file.world) }));
+
+/** The snapshot, or undefined when it is unreadable or its world does not match its digest (files without one predate it). */
 export const decodeSnapshot = (bytes: Uint8Array): SnapshotFile | undefined => {
   try {
-    const file = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotFile;
-    return file.format === 1 && typeof file.world?.seq === "number" ? file : undefined;
+    const file = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotFile & { digest?: unknown };
+    if (file.format !== 1 || typeof file.world?.seq !== "number") return undefined;
+    return file.digest === undefined || file.digest === digestOf(file.world) ? file : undefined;
   } catch {
     return undefined;
   }
