@@ -4,6 +4,8 @@ import type { SqlValue } from "../projectors/sql.ts";
 import type { StatementCache } from "./statements.ts";
 
 const ROWS_PER_INSERT = 100;
+const NAMES = "SELECT id, name FROM timeline_names";
+const ADD_NAME = "INSERT INTO timeline_names (id, name) VALUES (?, ?)";
 
 const insertSql = (rows: number): string =>
   `INSERT INTO timeline (seq, ts, type, entity, agent) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ")}`;
@@ -11,14 +13,28 @@ const insertSql = (rows: number): string =>
 /**
  * The timeline index row of every event, written in multi-row inserts: nothing reads the timeline
  * while a transaction applies, so its rows may trail the projectors' until `flush` (before commit).
+ * Types, entities and agents are stored as ids of `timeline_names`, numbered in order of first
+ * appearance, so incremental and rebuilt projections number them alike.
  */
 export class TimelineWriter {
   private values: SqlValue[] = [];
+  private names = new Map<string, number>();
+  private readonly code = (name: string): number => {
+    let id = this.names.get(name);
+    if (id === undefined) {
+      id = this.names.size + 1;
+      this.names.set(name, id);
+      this.statements.get(ADD_NAME).run(id, name);
+    }
+    return id;
+  };
 
-  constructor(private readonly statements: StatementCache) {}
+  constructor(private readonly statements: StatementCache) {
+    this.loadNames();
+  }
 
   add(event: Envelope): void {
-    pushTimelineRow(this.values, event);
+    pushTimelineRow(this.values, event, this.code);
     if (this.values.length === ROWS_PER_INSERT * TIMELINE_COLUMNS) this.flush();
   }
 
@@ -28,8 +44,14 @@ export class TimelineWriter {
     this.values = [];
   }
 
-  /** Drops rows of a transaction that rolled back. */
+  /** Drops rows (and names) of a transaction that rolled back. */
   discard(): void {
     this.values = [];
+    this.loadNames();
+  }
+
+  private loadNames(): void {
+    const rows = this.statements.get(NAMES).all() as Array<{ id: number; name: string }>;
+    this.names = new Map(rows.map((r) => [r.name, r.id]));
   }
 }

@@ -19,7 +19,8 @@ const agentOf = (event: Envelope): string | null => {
 
 export const TIMELINE_COLUMNS = 5;
 
-/** Appends an event's timeline row (seq, ts, type, entity, agent) to `values`. */
-export const pushTimelineRow = (values: SqlValue[], event: Envelope): void => {
-  values.push(event.seq, event.ts, event.type, event.entity, agentOf(event));
+/** Appends an event's timeline row (seq, ts, type, entity, agent) to `values`, names as their `code`. */
+export const pushTimelineRow = (values: SqlValue[], event: Envelope, code: (name: string) => number): void => {
+  const agent = agentOf(event);
+  values.push(event.seq, event.ts, code(event.type), code(event.entity), agent === null ? null : code(agent));
 };

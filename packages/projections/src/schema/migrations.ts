@@ -2,6 +2,7 @@ import type { Db } from "../db/open.ts";
 import { V1 } from "./v1.ts";
 import { V2 } from "./v2.ts";
 import { V3 } from "./v3.ts";
+import { V4 } from "./v4.ts";
 
 /** One step of the schema: DDL run once, in order, keyed off `PRAGMA user_version`. */
 export interface Migration {
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { sql: V1, replay: true },
   { sql: V2, replay: true },
   { sql: V3, replay: false },
+  { sql: V4, replay: true },
 ];
 
 export interface MigrationResult {
