@@ -180,6 +180,54 @@ export const rawFdatasyncLatencies = (options: { dir: string; lines: readonly Bu
     return samples;
   });
 
+/**
+ * Latency in ms of `writeSync` + awaited `fs.fdatasync` per event, `rate` events/s paced by
+ * setTimeout(1) for `seconds`: the same pacing as a steady-load latency bench, so that event-loop
+ * stalls and fsync outliers of the machine show in the raw figure too.
+ */
+export const rawPacedFdatasyncLatencies = async (options: {
+  dir: string;
+  lines: readonly Buffer[];
+  rate: number;
+  seconds: number;
+}): Promise<number[]> => {
+  const file = path.join(options.dir, "raw-paced.jsonl");
+  const fd = fs.openSync(file, "a");
+  const samples: number[] = [];
+  const pending: Array<Promise<void>> = [];
+  const total = Math.round(options.rate * options.seconds);
+  let issued = 0;
+  const start = performance.now();
+  try {
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate));
+        while (issued < due) {
+          const t0 = performance.now();
+          writeAll(fd, options.lines[issued++ % options.lines.length]!);
+          pending.push(
+            new Promise<void>((done, fail) =>
+              fs.fdatasync(fd, (error) => {
+                if (error) return fail(error);
+                samples.push(performance.now() - t0);
+                done();
+              }),
+            ),
+          );
+        }
+        if (issued < total) setTimeout(tick, 1);
+        else resolve();
+      };
+      setTimeout(tick, 1);
+    });
+    await Promise.all(pending);
+    return samples;
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+};
+
 /** Reads a JSONL file whole, splits it and JSON.parses every line: the ceiling for reading a log back. */
 export const rawReadParse = (files: readonly string[]): Rate => {
   const start = performance.now();
