@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWorkspace } from "@atelier/actors";
+import { canonicalDump, openProjection } from "@atelier/projections";
 import {
+  BlobStore,
   gcsStoreDriver,
   hibernateFolder,
   makeObjectStore,
@@ -36,6 +38,16 @@ afterAll(async () => {
 const until = async (done: () => boolean) => {
   for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(done()).toBe(true);
+};
+
+/** Every file under `sub` (relative path → bytes), in name order. */
+const filesUnder = (dir: string, sub: string): Map<string, Buffer> => {
+  const out = new Map<string, Buffer>();
+  for (const name of (readdirSync(join(dir, sub), { recursive: true }) as string[]).sort()) {
+    const path = join(dir, sub, name);
+    if (statSync(path).isFile() && !name.endsWith("writer.lock")) out.set(name, readFileSync(path));
+  }
+  return out;
 };
 
 const logBytes = (dir: string) => readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).map((n) => readFileSync(join(dir, "log", n)));
@@ -73,5 +85,70 @@ describe("hibernate → resume of a live workspace through GCS (primary) and S3 
     await back.lifecycle.resume();
     await until(() => back.status() === "active");
     await back.close();
+  });
+
+  it("a log of ATELIER_TEST_EVENTS events (3k default), blobs and a projection: byte-identical log and blobs, equal projection, actors and deadlines", { timeout: 60_000 }, async () => {
+    // The acceptance asks 100k; at that size this setup times out (see the issue), so 3k by default.
+    const N_EVENTS = Number(process.env.ATELIER_TEST_EVENTS ?? 3_000);
+    const where: WorkspaceLocation = { ...location, workspace: "ws_100k" };
+    const dir = join(data, "workspaces", where.workspace);
+    const clock = new VirtualClock(Date.UTC(2026, 10, 23, 11));
+    const open = async (fsync: "none" | "batch") => {
+      const ws = await openWorkspace(dir, { workspace: where.workspace, clock, random: seededRandom(8), fsync, config, leaseMs: 900_000 });
+      return { ws, projection: await openProjection(dir, ws.log) };
+    };
+    const { ws, projection } = await open("none");
+    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+    await ws.locks.acquire("src/auth.ts", "claude", "exclusive");
+    const blobs = new BlobStore(dir);
+    for (const body of ["a tool output", "a long message body ".repeat(5_000), "another blob"]) await blobs.put(new TextEncoder().encode(body));
+    while (ws.log.head() < N_EVENTS) {
+      const n = Math.min(2_000, N_EVENTS - ws.log.head());
+      await Promise.all(Array.from({ length: n }, (_, i) => ws.bus.publish("chat", { text: `message ${i}: a line of chat of some ordinary length` }, { sender: "claude" })));
+    }
+    clock.advance(1_000);
+    await ws.lifecycle.hibernate("ana");
+    await until(() => ws.status() === "hibernated");
+    await ws.settled();
+    await until(() => projection.seq === ws.log.head());
+    expect(ws.log.head()).toBeGreaterThanOrEqual(N_EVENTS);
+    const state = ws.state();
+    const timers = ws.timers();
+    expect(timers.length).toBeGreaterThan(0);
+    const dump = canonicalDump(projection.db);
+    await projection.close();
+    await ws.close();
+    const log = filesUnder(dir, "log");
+    const blobFiles = filesUnder(dir, "blobs");
+    const snapshots = filesUnder(dir, "snapshots");
+    expect(blobFiles.size).toBe(3);
+
+    const primary = makeObjectStore(gcsStoreDriver({ bucket: BUCKET, apiEndpoint: gcs.endpoint, projectId: gcs.projectId }));
+    const mirror = makeObjectStore(s3StoreDriver({ bucket: BUCKET, endpoint: s3.endpoint, credentials: s3.credentials }));
+    const hibernated = await hibernateFolder({ workspaceDir: dir, location: where, primary, mirror, clock });
+    expect(hibernated.mirrorError).toBeUndefined();
+    expect(readdirSync(join(data, "workspaces"))).not.toContain(where.workspace);
+
+    clock.advance(60_000);
+    // From the mirror too: the primary is the first choice, the mirror must be just as complete.
+    const fromMirror = join(data, "from-mirror");
+    await resumeFolder({ targetDir: fromMirror, location: where, primary: mirror, holder: "host-b" });
+    expect(filesUnder(fromMirror, "log")).toEqual(log);
+    rmSync(fromMirror, { recursive: true, force: true });
+
+    const resumed = await resumeFolder({ targetDir: dir, location: where, primary, mirror, holder: "host-a" });
+    expect(resumed.from).toBe("primary");
+    expect(filesUnder(dir, "log")).toEqual(log);
+    expect(filesUnder(dir, "blobs")).toEqual(blobFiles);
+    expect(filesUnder(dir, "snapshots")).toEqual(snapshots);
+    const back = await open("batch");
+    expect(canonicalDump(back.projection.db)).toBe(dump);
+    expect(back.ws.status()).toBe("hibernated");
+    expect(back.ws.state()).toEqual(state);
+    expect(back.ws.timers()).toEqual(timers);
+    await back.ws.lifecycle.resume();
+    await until(() => back.ws.status() === "active");
+    await back.projection.close();
+    await back.ws.close();
   });
 });
