@@ -17,6 +17,16 @@ export const encodeEnvelope = (
   fields: Omit<Envelope, "hash">,
   prevHash: string,
 ): { line: string; envelope: Envelope } => {
+  const envelope = { ...fields } as Omit<Envelope, "hash"> & { hash?: string };
+  const line = sealEnvelope(envelope, prevHash);
+  return { line, envelope: envelope as Envelope };
+};
+
+/**
+ * As encodeEnvelope, but adds the hash to `fields` itself instead of copying it into a new
+ * object (the append path builds a fresh object per event anyway). Returns the line.
+ */
+export const sealEnvelope = (fields: Omit<Envelope, "hash"> & { hash?: string }, prevHash: string): string => {
   // Built by hand in the canonical order: the same bytes JSON.stringify gives for an object with
   // these keys in this order, without building that object first (this is the append hot path).
   let body = `{"seq":${fields.seq},"ts":${JSON.stringify(fields.ts)},"ws":${JSON.stringify(fields.ws)},"id":${JSON.stringify(fields.id)},"entity":${JSON.stringify(fields.entity)},"type":${JSON.stringify(fields.type)}`;
@@ -26,7 +36,8 @@ export const encodeEnvelope = (
   if (fields.from !== undefined) body += `,"from":${JSON.stringify(fields.from)}`;
   if (fields.to !== undefined) body += `,"to":${JSON.stringify(fields.to)}`;
   const hash = chainHash(prevHash, `${body}}`);
-  return { line: `${body},"hash":"${hash}"}`, envelope: { ...fields, hash } };
+  fields.hash = hash;
+  return `${body},"hash":"${hash}"}`;
 };
 
 /** The part of a stored line that its hash covers. */
