@@ -5,6 +5,7 @@ import { archiveLs, hibernate, resume } from "./commands/archive.ts";
 import { logCat, logVerify } from "./commands/log.ts";
 import { follow, mirrorStatus, restore } from "./commands/nats.ts";
 import { importSession } from "./commands/import.ts";
+import { check, rebuild } from "./commands/projection.ts";
 import { runner } from "./commands/runner.ts";
 import { start } from "./commands/start.ts";
 import { tokenCreate, tokenList, tokenRevoke } from "./commands/token.ts";
@@ -19,6 +20,8 @@ export const commands: readonly Command[] = [
   importSession,
   logVerify,
   logCat,
+  rebuild,
+  check,
   follow,
   restore,
   mirrorStatus,
