@@ -157,6 +157,24 @@ describe("the event log", () => {
     expect(readFileSync(file).equals(data)).toBe(true);
   });
 
+  it("verifies multi-byte text on its bytes, and catches a flip at every byte of a line", async () => {
+    const dir = tempDir();
+    const log = await open(dir);
+    for (const text of ["plain", "naïve café ✓ 日本語 🎉", "last"]) await log.append([note(text)]);
+    await log.close();
+    const file = join(dir, "log", "0000000000000001.jsonl");
+    const good = readFileSync(file);
+    expect(scanLog(nodeStorage(), join(dir, "log"), "ws_test")).toMatchObject({ head: 3, torn: undefined });
+    const second = good.indexOf(10) + 1;
+    const end = good.indexOf(10, second);
+    for (let at = second; at < end; at++) {
+      const damaged = Buffer.from(good);
+      damaged[at] ^= 0x01;
+      writeFileSync(file, damaged);
+      expect(() => scanLog(nodeStorage(), join(dir, "log"), "ws_test"), `flip at byte ${at - second}`).toThrow(LogCorrupted);
+    }
+  });
+
   it("fails closed when a whole line is missing from the middle", async () => {
     const dir = tempDir();
     const log = await open(dir);

@@ -2,7 +2,7 @@ import { hash } from "node:crypto";
 import type { Envelope } from "../envelope.ts";
 
 /** `,"hash":"` + 64 hex + `"}`: the fixed-width tail of every line. */
-const HASH_SUFFIX_LENGTH = 9 + 64 + 2;
+export const HASH_SUFFIX_LENGTH = 9 + 64 + 2;
 
 /** sha256(prev hash + the line without its hash), lowercase hex. */
 // One-shot `crypto.hash` on the joined string: no Hash object per line (about twice as fast on
