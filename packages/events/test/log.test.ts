@@ -169,7 +169,7 @@ describe("the event log", () => {
     const end = good.indexOf(10, second);
     for (let at = second; at < end; at++) {
       const damaged = Buffer.from(good);
-      damaged[at] ^= 0x01;
+      damaged[at] = damaged[at]! ^ 0x01;
       writeFileSync(file, damaged);
       expect(() => scanLog(nodeStorage(), join(dir, "log"), "ws_test"), `flip at byte ${at - second}`).toThrow(LogCorrupted);
     }
