@@ -71,6 +71,8 @@ export class EventLog {
   private readonly recent: Envelope[] = [];
   private readonly recentCapacity: number;
   private wakeTails: Array<() => void> = [];
+  /** Live tails: `recent` is kept only while one runs (holding envelopes costs old-generation GC). */
+  private tails = 0;
 
   private constructor(
     readonly workspace: string,
@@ -184,17 +186,21 @@ export class EventLog {
   }
 
   private prepare(inputs: readonly AppendInput[]): { envelopes: Envelope[]; bytes: string } {
-    const validated = inputs.map((input) => {
+    // Validate all first: nothing is sequenced when any input is bad.
+    const payloads = inputs.map((input) => {
       if (typeof input !== "object" || input === null) throw new InvalidEvent("event", "", "expected an object");
       if (typeof input.type !== "string" || input.type === "") throw new InvalidEvent("event", "type", "expected a non-empty string");
       if (typeof input.entity !== "string" || input.entity === "") throw new InvalidEvent(input.type, "entity", "expected a non-empty string");
-      return { input, payload: this.catalogue.validate(input.type, input.payload), version: this.catalogue.definition(input.type).version };
+      return this.catalogue.validate(input.type, input.payload);
     });
     const ts = this.timestamp();
     let seq = this.assignedHead;
     let hash = this.lastHash;
     let bytes = "";
-    const envelopes = validated.map(({ input, payload, version }) => {
+    const envelopes = new Array<Envelope>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      const version = this.catalogue.definition(input.type).version;
       // Keys in canonical order, optional ones only when present, as readers will see them.
       const fields: { -readonly [K in keyof Envelope]?: Envelope[K] } = {
         seq: ++seq,
@@ -206,14 +212,13 @@ export class EventLog {
       };
       if (version > 1) fields.v = version;
       if (input.agent !== undefined) fields.agent = input.agent;
-      fields.payload = payload;
+      fields.payload = payloads[i];
       if (input.from !== undefined) fields.from = input.from;
       if (input.to !== undefined) fields.to = input.to;
-      const line = sealEnvelope(fields as Omit<Envelope, "hash">, hash);
+      bytes += `${sealEnvelope(fields as Omit<Envelope, "hash">, hash)}\n`;
       hash = fields.hash!;
-      bytes += `${line}\n`;
-      return fields as Envelope;
-    });
+      envelopes[i] = fields as Envelope;
+    }
     this.assignedHead = seq;
     this.lastHash = hash;
     return { envelopes, bytes };
@@ -224,12 +229,12 @@ export class EventLog {
     while (this.queue.length > 0 && !this.failure) {
       const groups = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
       try {
-        const rolled = this.write(groups);
+        const { rolled, ascii } = this.write(groups);
         if (this.policy !== "none") {
           await this.active!.sync();
           if (rolled) await this.storage.syncDir(this.dir);
         }
-        this.commit(groups);
+        this.commit(groups, ascii);
       } catch (error) {
         this.fail(error, groups);
       }
@@ -237,8 +242,11 @@ export class EventLog {
     this.flushing = false;
   }
 
-  /** Writes groups to the active segment, rolling first when it is full. Returns whether it rolled. */
-  private write(groups: PendingGroup[]): boolean {
+  /**
+   * Writes groups to the active segment, rolling first when it is full. Returns whether it rolled
+   * and whether the bytes were all ASCII (then each group's byte length is its string length).
+   */
+  private write(groups: PendingGroup[]): { rolled: boolean; ascii: boolean } {
     let rolled = false;
     const last = this.segments.at(-1);
     if (!last || !this.active || (last.bytes >= this.segmentBytes && last.lastSeq >= last.firstSeq)) {
@@ -250,21 +258,23 @@ export class EventLog {
       this.segments.push({ name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] });
       rolled = true;
     }
-    this.active.append(Buffer.from(groups.map((g) => g.bytes).join("")));
-    return rolled;
+    const text = groups.length === 1 ? groups[0]!.bytes : groups.map((g) => g.bytes).join("");
+    const data = Buffer.from(text);
+    this.active.append(data);
+    return { rolled, ascii: data.length === text.length };
   }
 
-  private commit(groups: PendingGroup[]): void {
+  private commit(groups: PendingGroup[], ascii: boolean): void {
     const segment = this.segments.at(-1)!;
     for (const group of groups) {
       const first = group.envelopes[0]!.seq;
       const lastIndexed = segment.index.at(-1)?.[0];
       if (lastIndexed === undefined || first - lastIndexed >= INDEX_EVERY) segment.index.push([first, segment.bytes]);
-      segment.bytes += Buffer.byteLength(group.bytes);
+      segment.bytes += ascii ? group.bytes.length : Buffer.byteLength(group.bytes);
       segment.lastSeq = group.envelopes.at(-1)!.seq;
       this.committed = segment.lastSeq;
       this.committedHash = group.envelopes.at(-1)!.hash;
-      for (const envelope of group.envelopes) this.remember(envelope);
+      if (this.tails > 0) for (const envelope of group.envelopes) this.remember(envelope);
     }
     for (const group of groups) group.resolve(group.envelopes);
     if (this.listeners.size > 0) {
@@ -322,24 +332,30 @@ export class EventLog {
    */
   async *tail(options: { from?: number } = {}): AsyncGenerator<Envelope> {
     let next = options.from ?? 1;
-    while (!this.closed && !this.failure) {
-      if (next <= this.committed) {
-        const oldest = this.recent[0]?.seq ?? Number.POSITIVE_INFINITY;
-        if (next >= oldest) {
-          const batch = this.recent.slice(next - oldest, this.committed - oldest + 1);
-          for (const envelope of batch) {
-            yield this.upcast(envelope);
-            next = envelope.seq + 1;
+    // `recent` stops growing while nobody tails, so it is contiguous only from a restart on.
+    if (this.tails++ === 0) this.recent.length = 0;
+    try {
+      while (!this.closed && !this.failure) {
+        if (next <= this.committed) {
+          const oldest = this.recent[0]?.seq ?? Number.POSITIVE_INFINITY;
+          if (next >= oldest) {
+            const batch = this.recent.slice(next - oldest, this.committed - oldest + 1);
+            for (const envelope of batch) {
+              yield this.upcast(envelope);
+              next = envelope.seq + 1;
+            }
+          } else {
+            for (const envelope of this.read({ from: next, to: Math.min(this.committed, oldest - 1) })) {
+              yield envelope;
+              next = envelope.seq + 1;
+            }
           }
-        } else {
-          for (const envelope of this.read({ from: next, to: Math.min(this.committed, oldest - 1) })) {
-            yield envelope;
-            next = envelope.seq + 1;
-          }
+          continue;
         }
-        continue;
+        await new Promise<void>((resolve) => this.wakeTails.push(resolve));
       }
-      await new Promise<void>((resolve) => this.wakeTails.push(resolve));
+    } finally {
+      this.tails--;
     }
   }
 
