@@ -1,6 +1,7 @@
 import { UnknownEventType } from "../errors.ts";
 import type { EventDefinition, EventUnion } from "./define.ts";
 import { decodeStrict } from "./schema-errors.ts";
+import { compileCheck, REJECTED, type CompiledCheck } from "./fast-check.ts";
 
 /**
  * The one registry of event definitions. Later packages extend it with their own events;
@@ -8,6 +9,8 @@ import { decodeStrict } from "./schema-errors.ts";
  */
 export class EventCatalogue<Defs extends readonly EventDefinition[] = readonly EventDefinition[]> {
   private readonly byType: ReadonlyMap<string, EventDefinition>;
+  /** Per type, the compiled check of its payload schema when it has one (see fast-check.ts). */
+  private readonly compiled = new Map<string, CompiledCheck | undefined>();
 
   constructor(readonly definitions: Defs) {
     const byType = new Map<string, EventDefinition>();
@@ -39,7 +42,12 @@ export class EventCatalogue<Defs extends readonly EventDefinition[] = readonly E
 
   /** Validates a payload against the current version of its type; throws a typed error naming the field. */
   validate(type: string, payload: unknown): unknown {
-    return decodeStrict(this.definition(type).payload, payload, type, "payload");
+    const def = this.definition(type);
+    let check = this.compiled.get(type);
+    if (check === undefined && !this.compiled.has(type)) this.compiled.set(type, (check = compileCheck(def.payload)));
+    const decoded = check ? check(payload) : REJECTED;
+    // What the compiled check refuses (or cannot judge), Effect decides, naming the fault.
+    return decoded !== REJECTED ? decoded : decodeStrict(def.payload, payload, type, "payload");
   }
 
   /** Lifts a payload stored at version `v` to the current version, through each upcaster in turn. */
