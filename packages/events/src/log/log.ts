@@ -44,6 +44,18 @@ interface PendingGroup {
   reject(error: unknown): void;
 }
 
+/** Groups written together and made durable by one fsync. */
+interface Cohort {
+  readonly groups: PendingGroup[];
+  /** All bytes ASCII: each group's byte length is its string length. */
+  readonly ascii: boolean;
+  /** Opened a new segment (its directory entry needs a sync too). */
+  readonly rolled: boolean;
+}
+
+/** Fsyncs running at once: overlapping them keeps a lone append from waiting behind another's. */
+const MAX_SYNCS = 4;
+
 type CommitListener = (envelopes: readonly Envelope[]) => void;
 
 /**
@@ -64,7 +76,11 @@ export class EventLog {
   private lastHash: string;
   private committedHash: string;
   private queue: PendingGroup[] = [];
-  private flushing = false;
+  private pumpScheduled = false;
+  /** Cohorts written whose fsync has not yet finished, in write order. */
+  private syncing: Cohort[] = [];
+  /** A cohort that rolled the segment is syncing: nothing else starts until it is done. */
+  private barrier = false;
   private failure: LogFailed | undefined;
   private closed = false;
   private readonly listeners = new Set<CommitListener>();
@@ -164,10 +180,10 @@ export class EventLog {
     if (prepared.envelopes.length === 0) return Promise.resolve([]);
     return new Promise<Envelope[]>((resolve, reject) => {
       this.queue.push({ envelopes: prepared.envelopes, bytes: prepared.bytes, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
         // Let appends made in the same tick join this group.
-        queueMicrotask(() => void this.flushLoop());
+        queueMicrotask(() => this.pump());
       }
     });
   }
@@ -224,22 +240,56 @@ export class EventLog {
     return { envelopes, bytes };
   }
 
-  /** Writes what is queued, syncs (unless `none`), resolves; repeats while appends arrive. */
-  private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.failure) {
+  /**
+   * Writes what is queued and starts its fsync without waiting for the ones already running
+   * (fdatasync makes durable everything written before the call, so syncs may overlap), up to
+   * MAX_SYNCS at once. Cohorts commit strictly in write order: a finished sync commits its cohort
+   * and every earlier one. A segment roll is a barrier: it waits for running syncs, and nothing
+   * else starts until its file and directory syncs are done.
+   */
+  private pump(): void {
+    this.pumpScheduled = false;
+    while (this.queue.length > 0 && !this.failure && this.syncing.length < MAX_SYNCS && !this.barrier) {
+      if (this.mustRoll() && this.syncing.length > 0) return; // resumed when the running syncs finish
       const groups = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
+      let cohort: Cohort;
       try {
         const { rolled, ascii } = this.write(groups);
-        if (this.policy !== "none") {
-          await this.active!.sync();
-          if (rolled) await this.storage.syncDir(this.dir);
-        }
-        this.commit(groups, ascii);
+        cohort = { groups, ascii, rolled };
       } catch (error) {
         this.fail(error, groups);
+        return;
       }
+      if (this.policy === "none") {
+        this.commit(cohort);
+        continue;
+      }
+      this.syncing.push(cohort);
+      if (cohort.rolled) this.barrier = true;
+      const file = this.active!;
+      // The handle's sync last: it is what fails once the process that opened it has crashed.
+      const synced = cohort.rolled ? this.storage.syncDir(this.dir).then(() => file.sync()) : file.sync();
+      synced.then(
+        () => this.synced(cohort),
+        (error: unknown) => this.fail(error, []),
+      );
     }
-    this.flushing = false;
+  }
+
+  private synced(cohort: Cohort): void {
+    if (this.failure) return;
+    const upTo = this.syncing.indexOf(cohort);
+    for (const done of this.syncing.splice(0, upTo + 1)) {
+      if (done.rolled) this.barrier = false;
+      this.commit(done);
+    }
+    this.pump();
+  }
+
+  /** Whether the next write has to open a new segment. */
+  private mustRoll(): boolean {
+    const last = this.segments.at(-1);
+    return !last || !this.active || (last.bytes >= this.segmentBytes && last.lastSeq >= last.firstSeq);
   }
 
   /**
@@ -248,8 +298,7 @@ export class EventLog {
    */
   private write(groups: PendingGroup[]): { rolled: boolean; ascii: boolean } {
     let rolled = false;
-    const last = this.segments.at(-1);
-    if (!last || !this.active || (last.bytes >= this.segmentBytes && last.lastSeq >= last.firstSeq)) {
+    if (this.mustRoll()) {
       this.active?.close();
       const firstSeq = groups[0]!.envelopes[0]!.seq;
       const name = segmentName(firstSeq);
@@ -260,11 +309,11 @@ export class EventLog {
     }
     const text = groups.length === 1 ? groups[0]!.bytes : groups.map((g) => g.bytes).join("");
     const data = Buffer.from(text);
-    this.active.append(data);
+    this.active!.append(data);
     return { rolled, ascii: data.length === text.length };
   }
 
-  private commit(groups: PendingGroup[], ascii: boolean): void {
+  private commit({ groups, ascii }: Cohort): void {
     const segment = this.segments.at(-1)!;
     for (const group of groups) {
       const first = group.envelopes[0]!.seq;
@@ -292,8 +341,10 @@ export class EventLog {
   }
 
   private fail(error: unknown, groups: PendingGroup[]): void {
+    if (this.failure) return;
     this.failure = new LogFailed(error instanceof Error ? error.message : String(error), error);
-    for (const group of [...groups, ...this.queue.splice(0)]) group.reject(this.failure);
+    const unsynced = this.syncing.splice(0).flatMap((cohort) => cohort.groups);
+    for (const group of [...unsynced, ...groups, ...this.queue.splice(0)]) group.reject(this.failure);
     const wake = this.wakeTails;
     this.wakeTails = [];
     for (const w of wake) w();
@@ -362,7 +413,9 @@ export class EventLog {
   /** Waits for queued appends, then releases the writer lock. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.flushing) await new Promise((r) => setImmediate(r));
+    while (this.pumpScheduled || this.syncing.length > 0 || (this.queue.length > 0 && !this.failure)) {
+      await new Promise((r) => setImmediate(r));
+    }
     this.closed = true;
     this.active?.close();
     this.active = undefined;
