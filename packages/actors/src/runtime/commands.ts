@@ -114,13 +114,6 @@ export const promptCommands = (engine: Engine, random: Random, opts: { maxQueueD
       touch(tx, "prompt", opts.touchGranularityMs);
       return { promptId, duplicate: false };
     });
-    // A retry can find the first attempt's enqueue still on its way to disk (working state). Answer
-    // only once it is durable: if that append fails, the prompt was never accepted.
-    if (value.duplicate && engine.committed.get(entities.prompts(agent)) !== engine.working.get(entities.prompts(agent))) {
-      await engine.settled();
-      const q = engine.committed.get(entities.prompts(agent))?.context as PromptQueueContext | undefined;
-      if (q?.requests[spec.clientRequestId!] !== value.promptId) throw new CommandRejected("unavailable", `prompt ${value.promptId} was not made durable`, entities.prompts(agent));
-    }
     return value;
   },
   cancel: (agent: string, promptId: string) => engine.run((tx) => cancelPrompt(tx, agent, promptId, "user")).then(() => undefined),

@@ -1,4 +1,4 @@
-import { openLog, type Clock, type Envelope, type EventLog, type FsyncPolicy, type Random, type Storage, type Timer } from "@atelier/events";
+import { openLog, type AppendInput, type Clock, type Envelope, type EventLog, type FsyncPolicy, type Random, type Storage, type Timer } from "@atelier/events";
 import { atelierCatalogue, foldInto, snapshotsOf, timersOf, worldOf, type ActorSnapshot, type TimerSpec } from "../machines/index.ts";
 import { CommandRejected } from "./errors.ts";
 import { drain, reactor } from "./reactions.ts";
@@ -21,6 +21,14 @@ export interface EngineOptions {
 export interface Committed {
   readonly envelopes: readonly Envelope[];
   readonly effects: readonly PostEffect[];
+}
+
+/** A command waiting for its batch to be durable. */
+interface Pending {
+  readonly tx: Tx;
+  readonly value: unknown;
+  resolve(result: { value: unknown; envelopes: readonly Envelope[] }): void;
+  reject(error: unknown): void;
 }
 
 /** How the engine came up: from which snapshot, and how many logged events it replayed after it. */
@@ -47,7 +55,9 @@ export class Engine {
   private failure: Error | undefined;
   private closed = false;
   private inflight = 0;
-  private batch: { tx: Tx; resolve: (envelopes: readonly Envelope[]) => void; reject: (error: unknown) => void }[] = [];
+  private batch: Pending[] = [];
+  /** Settles once the newest append so far is committed or has failed. */
+  private lastFlush: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
 
   private constructor(
@@ -104,7 +114,9 @@ export class Engine {
   /**
    * Runs a command. `body` applies events to a transaction (throwing CommandRejected to refuse);
    * then dispatch is settled, everything is appended in one group, and the promise resolves with
-   * `body`'s value once durable. A refused command, or one that changes nothing, writes nothing.
+   * `body`'s value once durable. A refused command, or one that changes nothing, writes nothing;
+   * it is still answered only once every write it could have read is durable, so no answer
+   * (a grant, a "busy", a duplicate) ever rests on state a failed append takes back.
    */
   run<T>(body: (tx: Tx) => T): Promise<{ value: T; envelopes: readonly Envelope[] }> {
     if (this.closed || this.failure) {
@@ -118,11 +130,11 @@ export class Engine {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (tx.inputs.length === 0) return Promise.resolve({ value, envelopes: [] });
+    if (tx.inputs.length === 0 && this.inflight === 0) return Promise.resolve({ value, envelopes: [] });
     for (const [entity, snap] of tx.overlay) this.working.set(entity, snap);
     this.inflight++;
     return new Promise((resolve, reject) => {
-      this.batch.push({ tx, resolve: (envelopes) => resolve({ value, envelopes }), reject });
+      this.batch.push({ tx, value, resolve, reject } as Pending);
       if (this.batch.length === 1) queueMicrotask(() => this.flush());
     });
   }
@@ -130,41 +142,53 @@ export class Engine {
   /**
    * Commands issued in the same tick go to the log as one append (one commit group): the log's
    * per-group work, the commit bookkeeping and the timer re-arming are paid once per batch, and a
-   * lock acquired and released within a batch never arms a lease timer at all.
+   * lock acquired and released within a batch never arms a lease timer at all. A batch of
+   * commands that wrote nothing waits for the appends before it.
    */
   private flush(): void {
     const batch = this.batch;
     this.batch = [];
-    const inputs = batch.length === 1 ? batch[0]!.tx.inputs : batch.flatMap((b) => b.tx.inputs);
-    this.log.append(inputs).then(
-      (envelopes) => {
-        let offset = 0;
-        const results: (readonly Envelope[])[] = [];
-        const touched = new Set<string>();
-        for (const { tx } of batch) {
-          const own = envelopes.slice(offset, (offset += tx.inputs.length));
-          results.push(own);
-          for (const [entity, snap] of tx.overlay) (this.committed.set(entity, snap), touched.add(entity));
-        }
-        const last = envelopes.at(-1)!;
-        this.committedSeq = last.seq;
-        this.committedHash = last.hash;
-        for (const entity of touched) this.rearm(entity);
-        this.sinceSnapshot += envelopes.length;
-        if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
-        batch.forEach(({ tx, resolve }, i) => {
-          const committed = { envelopes: results[i]!, effects: tx.effects };
-          for (const listener of this.listeners) listener(committed);
-          resolve(results[i]!);
-        });
-        this.inflight -= batch.length;
-        if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
-      },
-      (error: unknown) => {
-        this.fail(error instanceof Error ? error : new Error(String(error)));
-        for (const b of batch) b.reject(error);
-      },
+    const inputs: AppendInput[] = [];
+    for (const { tx } of batch) for (const input of tx.inputs) inputs.push(input);
+    const durable =
+      inputs.length > 0
+        ? this.log.append(inputs)
+        : this.lastFlush.then(() => {
+            if (this.failure) throw this.failure;
+            return [];
+          });
+    this.lastFlush = durable.then(
+      (envelopes) => this.commit(batch, envelopes),
+      (error: unknown) => this.abort(batch, error),
     );
+  }
+
+  private commit(batch: readonly Pending[], envelopes: readonly Envelope[]): void {
+    if (envelopes.length > 0) {
+      const touched = new Set<string>();
+      for (const { tx } of batch) for (const [entity, snap] of tx.overlay) (this.committed.set(entity, snap), touched.add(entity));
+      const last = envelopes.at(-1)!;
+      this.committedSeq = last.seq;
+      this.committedHash = last.hash;
+      for (const entity of touched) this.rearm(entity);
+      this.sinceSnapshot += envelopes.length;
+      if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
+    }
+    let offset = 0;
+    for (const { tx, value, resolve } of batch) {
+      const own = tx.inputs.length === 0 ? [] : envelopes.slice(offset, (offset += tx.inputs.length));
+      if (own.length > 0) for (const listener of this.listeners) listener({ envelopes: own, effects: tx.effects });
+      resolve({ value, envelopes: own });
+    }
+    this.inflight -= batch.length;
+    if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Writers get the log's error; commands that only read get told their answer did not hold. */
+  private abort(batch: readonly Pending[], error: unknown): void {
+    this.fail(error instanceof Error ? error : new Error(String(error)));
+    const unheld = new CommandRejected("unavailable", `the state this answer read was not made durable: ${this.failure!.message}`);
+    for (const { tx, reject } of batch) reject(tx.inputs.length > 0 ? error : unheld);
   }
 
   /** The log failed: drop the optimistic state; the workspace must be reopened (and recovered). */

@@ -47,8 +47,6 @@ export const lockCommands = (engine: Engine, defaults: { leaseMs: number; touchG
     }
   });
 
-  const ctxOf = (path: string) => engine.working.get(entities.lock(path))?.context as LockContext | undefined;
-
   const setWaitingActivity = (tx: Parameters<Parameters<Engine["run"]>[0]>[0], agent: string) => {
     const a = tx.get(entities.agent(agent));
     if (a && stateString(a.value).startsWith("busy")) {
@@ -137,10 +135,13 @@ export const lockCommands = (engine: Engine, defaults: { leaseMs: number; touchG
 
   /**
    * Fencing (I10): a write to `path` is allowed only with the token of a current grant held by
-   * the writer; a token from an expired or released grant is stale.
+   * the writer: durable (committed) and not being given up (its release or expiry may still be
+   * on its way to disk, in the working state). A token from an expired or released grant is stale.
    */
   const checkFence = (path: string, agent: string, token: number): boolean => {
-    return holderIn(ctxOf(path), agent)?.token === token;
+    const entity = entities.lock(path);
+    const holds = (snapshots: ReadonlyMap<string, { context: unknown }>) => holderIn(snapshots.get(entity)?.context as LockContext | undefined, agent)?.token === token;
+    return holds(engine.committed) && holds(engine.working);
   };
 
   return { acquire, release, renew, query, checkFence };
