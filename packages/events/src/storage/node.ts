@@ -61,6 +61,9 @@ class NodeAppendFile implements AppendFile {
     // fdatasync flushes the data and the size change that reads need; it skips mtime.
     return wrapAsync("fdatasync", this.path, () => fdatasync(this.fd));
   }
+  syncBlocking(): void {
+    wrap("fdatasync", this.path, () => fs.fdatasyncSync(this.fd));
+  }
   async truncate(size: number): Promise<void> {
     wrap("truncate", this.path, () => fs.ftruncateSync(this.fd, size));
     this.length = size;

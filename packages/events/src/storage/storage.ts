@@ -38,6 +38,11 @@ export interface AppendFile {
   append(data: Uint8Array): void;
   /** Makes every appended byte durable. */
   sync(): Promise<void>;
+  /**
+   * As sync, blocking the calling thread: cheaper than a thread-pool round trip when the disk is
+   * fast. Optional; only for callers that bound how long they block.
+   */
+  syncBlocking?(): void;
   /** Cuts the file to `size` bytes and makes that durable. */
   truncate(size: number): Promise<void>;
   close(): void;
