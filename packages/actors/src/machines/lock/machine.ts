@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup } from "xstate";
+import { assign, emit, setup } from "xstate";
 import type { Ev } from "../events.ts";
 import type { LockMode } from "./events.ts";
 
@@ -118,18 +118,28 @@ export const reduceLock = (ctx: LockContext, event: LockEvent): LockContext | un
   }
 };
 
-/** Events after which waiters may have become grantable. */
-const FREES = new Set(["lock.released", "lock.lease_expired", "lock.wait_cancelled"]);
+/**
+ * reduceLock for the machine's guards and its assign, computed once per transition: each
+ * candidate target's guard and then the assign ask for the same (context, event).
+ */
+let last: { ctx: LockContext; event: LockEvent; next: LockContext | undefined } | undefined;
+const reduceOnce = (ctx: LockContext, event: LockEvent): LockContext | undefined => {
+  if (last?.ctx !== ctx || last.event !== event) last = { ctx, event, next: reduceLock(ctx, event) };
+  return last.next;
+};
 
-const to = (state: "free" | "shared" | "exclusive") => ({
-  guard: ({ context, event }: { context: LockContext; event: LockEvent }) => {
-    const next = reduceLock(context, event);
-    return next !== undefined && lockState(next) === state;
-  },
-  target: `.${state}`,
-  actions: ["apply", "announceGrants"] as const,
-});
-const handlers = [to("free"), to("shared"), to("exclusive")];
+/** Events after which waiters may have become grantable: they announce the grants. */
+const handlers = (frees: boolean) =>
+  (["free", "shared", "exclusive"] as const).map((state) => ({
+    guard: ({ context, event }: { context: LockContext; event: LockEvent }) => {
+      const next = reduceOnce(context, event);
+      return next !== undefined && lockState(next) === state;
+    },
+    target: `.${state}`,
+    actions: frees ? (["apply", "announceGrants"] as const) : (["apply"] as const),
+  }));
+const takes = handlers(false);
+const frees = handlers(true);
 
 /**
  * One file lock: free | shared | exclusive (derived from the holders). FIFO waiters; leases are
@@ -143,23 +153,20 @@ export const lockMachine = setup({
     emitted: {} as LockGrantsEffect,
   },
   actions: {
-    apply: assign(({ context, event }) => reduceLock(context, event) ?? {}),
-    announceGrants: enqueueActions(({ context, event, enqueue }) => {
-      if (!FREES.has(event.type)) return;
-      enqueue.emit({ type: "lock.grants" as const, path: context.path, grants: nextGrants(context) });
-    }),
+    apply: assign(({ context, event }) => reduceOnce(context, event) ?? {}),
+    announceGrants: emit(({ context }) => ({ type: "lock.grants" as const, path: context.path, grants: nextGrants(context) })),
   },
 }).createMachine({
   id: "lock",
   context: ({ input }) => initialLockContext(input.path),
   initial: "free",
   on: {
-    "lock.acquired": handlers,
-    "lock.queued": handlers,
-    "lock.renewed": handlers,
-    "lock.released": handlers,
-    "lock.lease_expired": handlers,
-    "lock.wait_cancelled": handlers,
+    "lock.acquired": takes,
+    "lock.queued": takes,
+    "lock.renewed": takes,
+    "lock.released": frees,
+    "lock.lease_expired": frees,
+    "lock.wait_cancelled": frees,
   },
   states: { free: {}, shared: {}, exclusive: {} },
 });
