@@ -106,6 +106,18 @@ describe("the event log", () => {
     await (await open(dir)).close();
   });
 
+  it("takes over a lock left by a dead process, even one that had our pid (a restarted container)", async () => {
+    const dir = tempDir();
+    await (await open(dir)).close();
+    const lockFile = join(dir, "log", "writer.lock");
+    for (const pid of [process.pid, 2 ** 22 + 17]) {
+      writeFileSync(lockFile, JSON.stringify({ pid, owner: "atelier before the restart" }));
+      const log = await open(dir);
+      expect(JSON.parse(readFileSync(lockFile, "utf8"))).toMatchObject({ pid: process.pid });
+      await log.close();
+    }
+  });
+
   it("refuses unknown types and bad payloads with a typed error, leaving the bytes unchanged", async () => {
     const dir = tempDir();
     const log = await open(dir);

@@ -34,6 +34,9 @@ const processAlive = (pid: number): boolean => {
   }
 };
 
+/** Lock files this process holds: a lock naming our pid that is not here is a dead namesake's. */
+const heldHere = new Set<string>();
+
 class NodeAppendFile implements AppendFile {
   private length: number;
   constructor(
@@ -122,11 +125,13 @@ export const nodeStorage = (): Storage => ({
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         fs.writeFileSync(path, content, { flag: "wx" });
+        heldHere.add(path);
         let released = false;
         return {
           release() {
             if (released) return;
             released = true;
+            heldHere.delete(path);
             fs.rmSync(path, { force: true });
           },
         };
@@ -138,11 +143,15 @@ export const nodeStorage = (): Storage => ({
         } catch {
           // A lock file torn by a crash names no live owner.
         }
+        if (holder.pid === process.pid && heldHere.has(path)) {
+          throw new LogLocked(path, `${holder.owner ?? "this process"} (pid ${holder.pid})`);
+        }
+        // Our own pid without our own record is an earlier process that had the same pid (a
+        // container's pid 1 after a restart): stale, like a lock whose process is gone.
         if (holder.pid && holder.pid !== process.pid && processAlive(holder.pid)) {
           throw new LogLocked(path, `${holder.owner ?? "another writer"} (pid ${holder.pid})`);
         }
-        if (holder.pid === process.pid) throw new LogLocked(path, `${holder.owner ?? "this process"} (pid ${holder.pid})`);
-        fs.rmSync(path, { force: true }); // stale: its process is gone
+        fs.rmSync(path, { force: true });
       }
     }
     throw new LogLocked(path, "a writer that keeps re-creating the lock");
