@@ -10,7 +10,7 @@ import { loadavg } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createActor, initialTransition, transition } from "xstate";
-import { nodeStorage } from "@atelier/events";
+import { nodeStorage, type Storage } from "@atelier/events";
 import { lockMachine, openWorkspace, step, type ActorSnapshot, type LockEvent } from "@atelier/actors";
 import { fmtMs, fmtPct, fmtRate, removeDir, report, scratchDir, summarize, type Row } from "./raw.ts";
 
@@ -58,14 +58,15 @@ const ourStep = (): number => {
   });
 };
 
-const open = (dir: string) =>
-  openWorkspace(dir, { workspace: "ws_bench", storage: nodeStorage(), fsync: "batch", snapshotEvery: 10_000, leaseMs: 600_000 });
+const open = (dir: string, storage: Storage = nodeStorage()) =>
+  openWorkspace(dir, { workspace: "ws_bench", storage, fsync: "batch", snapshotEvery: 10_000, leaseMs: 600_000 });
 
-/** Acquire/release pairs, pipelined IN_FLIGHT commands deep, over 64 files and 8 agents. */
-const runtimeCommands = async (): Promise<number> => {
+/** Acquire/release pairs, pipelined IN_FLIGHT commands deep, over 64 files and 8 agents: rate and CPU per command. */
+const runtimeCommands = async (): Promise<{ perSecond: number; cpuUs: number }> => {
   const dir = scratchDir("actors-cmd");
   const ws = await open(dir);
   try {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let inflight: Promise<unknown>[] = [];
     for (let i = 0; i < PAIRS; i++) {
@@ -78,56 +79,79 @@ const runtimeCommands = async (): Promise<number> => {
       }
     }
     await Promise.all(inflight);
-    return (PAIRS * 2) / ((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { perSecond: (PAIRS * 2) / seconds, cpuUs: (cpu.user + cpu.system) / (PAIRS * 2) };
   } finally {
     await ws.close();
     removeDir(dir);
   }
 };
 
-/** One message at a time: publish call → subscriber callback (after fsync). */
+/**
+ * Node storage whose files time their syncs, so that each bus delivery splits into the log's own
+ * fdatasync (the disk) and everything else (the runtime).
+ */
+const timedStorage = () => {
+  const base = nodeStorage();
+  const timing = { syncMs: 0 };
+  const timed = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+    const t0 = performance.now();
+    const result = fn(...args);
+    if (!(result instanceof Promise)) return ((timing.syncMs += performance.now() - t0), result);
+    return result.finally(() => (timing.syncMs += performance.now() - t0)) as R;
+  };
+  const storage: Storage = Object.create(base);
+  storage.openAppend = (file, options) => {
+    const handle = base.openAppend(file, options);
+    handle.sync = timed(handle.sync.bind(handle));
+    if (handle.syncBlocking) handle.syncBlocking = timed(handle.syncBlocking.bind(handle));
+    return handle;
+  };
+  return { storage, timing };
+};
+
+/**
+ * One message at a time: publish call → subscriber callback (after fsync). Each bus sample is
+ * followed by one raw write+fdatasync of a ~300-byte line on the same disk, so the raw limit is
+ * measured in the same seconds as the bus (a busy disk slows both alike).
+ */
 const busLatency = async () => {
   const dir = scratchDir("actors-bus");
-  const ws = await open(dir);
+  const { storage, timing } = timedStorage();
+  const ws = await open(dir, storage);
+  const fd = fs.openSync(path.join(dir, "raw.jsonl"), "a");
+  const line = Buffer.from(`${"x".repeat(299)}\n`);
   try {
-    const samples: number[] = [];
+    const bus: number[] = [];
+    const ours: number[] = [];
+    const raw: number[] = [];
     let started = 0;
     let resolveDelivery: () => void = () => undefined;
     ws.bus.subscribe("state", () => {
-      samples.push(performance.now() - started);
+      const latency = performance.now() - started;
+      bus.push(latency);
+      ours.push(latency - timing.syncMs);
       resolveDelivery();
     });
     for (let i = 0; i < BUS_SAMPLES; i++) {
       const delivered = new Promise<void>((r) => (resolveDelivery = r));
+      timing.syncMs = 0;
       started = performance.now();
       void ws.bus.publish("state", { task_id: `T${i}`, status: "working" }, { sender: "claude" });
       await delivered;
-    }
-    return summarize(samples.slice(100));
-  } finally {
-    await ws.close();
-    removeDir(dir);
-  }
-};
-
-/** The floor under bus latency: one ~300-byte line written and fdatasync'ed, one at a time. */
-const rawSyncLatency = () => {
-  const dir = scratchDir("actors-raw");
-  const fd = fs.openSync(path.join(dir, "raw.jsonl"), "a");
-  const line = Buffer.from(`${"x".repeat(299)}\n`);
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < BUS_SAMPLES; i++) {
       const t0 = performance.now();
       fs.writeSync(fd, line);
       fs.fdatasyncSync(fd);
-      samples.push(performance.now() - t0);
+      raw.push(performance.now() - t0);
     }
+    const warm = (samples: number[]) => summarize(samples.slice(100));
+    return { bus: warm(bus), ours: warm(ours), raw: warm(raw) };
   } finally {
     fs.closeSync(fd);
+    await ws.close();
     removeDir(dir);
   }
-  return summarize(samples.slice(100));
 };
 
 /** 001's gate: 10 connected agents heartbeating every 250 ms; CPU time over wall time. */
@@ -170,9 +194,8 @@ export async function run(): Promise<void> {
   const pure = rawPure();
   const stepRate = ourStep();
   // Latency first, so the throughput run's garbage does not land in its tail.
-  const bus = await busLatency();
-  const commands = await runtimeCommands();
-  const floor = rawSyncLatency();
+  const { bus, ours, raw: floor } = await busLatency();
+  const { perSecond: commands, cpuUs } = await runtimeCommands();
   const hb = await heartbeatCpu(seconds);
   const rows: Row[] = [
     { metric: "raw XState: actor.send() on the lock machine (acquire/release)", measured: `${fmtRate(raw)} tr/s` },
@@ -186,8 +209,9 @@ export async function run(): Promise<void> {
       target: "≥ 30k cmd/s",
       pass: commands >= 30_000,
     },
-    { metric: "bus publish→deliver p50 (durable channel, fsync batch)", measured: fmtMs(bus.p50), raw: `${fmtMs(floor.p50)} (write+fdatasync p50)` },
-    { metric: "bus publish→deliver p99", measured: fmtMs(bus.p99), raw: `${fmtMs(floor.p99)} (write+fdatasync p99)`, target: "< 1 ms", pass: bus.p99 < 1 },
+    { metric: "bus publish→deliver p50 (durable channel, fsync batch)", measured: fmtMs(bus.p50), raw: `${fmtMs(floor.p50)} (write+fdatasync p50, interleaved)` },
+    { metric: "bus publish→deliver p99", measured: fmtMs(bus.p99), raw: `${fmtMs(floor.p99)} (write+fdatasync p99, interleaved)`, target: "< 1 ms", pass: bus.p99 < 1 },
+    { metric: "  of which the runtime (delivery minus the log's own fdatasync) p50 / p99", measured: `${fmtMs(ours.p50)} / ${fmtMs(ours.p99)}` },
     {
       metric: `${HEARTBEAT_AGENTS} agents heartbeating every ${HEARTBEAT_EVERY_MS} ms for ${seconds} s: process CPU`,
       measured: fmtPct(hb.share),
@@ -199,5 +223,6 @@ export async function run(): Promise<void> {
     `load average before/after: ${load0.map((l) => l.toFixed(1)).join(" ")} / ${loadavg().map((l) => l.toFixed(1)).join(" ")} (this machine has few cores; other load skews every row)`,
     `heartbeats delivered on the ephemeral stream: ${hb.beats}; agents marked offline: ${hb.offline} (must be 0)`,
     "commands/s counts each acquire and each release as one command; ratio = commands/s ÷ raw transitions/s",
+    `CPU per command (process, all threads): ${cpuUs.toFixed(1)} µs`,
   ]);
 }
