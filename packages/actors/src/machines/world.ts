@@ -97,9 +97,7 @@ export const step = (entity: string, before: ActorSnapshot | undefined, event: A
   if (!m) throw new Error(`entity ${entity} is not an actor`);
   const prev = before ?? (initialTransition(m.logic, m.input)[0] as ActorSnapshot);
   const [next, actions] = pureTransition(m.logic, prev, event) as [ActorSnapshot, { type: string; params?: unknown }[]];
-  const effects = actions
-    .filter((a) => a.type === "xstate.emit")
-    .map((a) => (a.params as { event: { type: string } }).event);
+  const effects = actions.length === 0 ? actions : actions.filter((a) => a.type === "xstate.emit").map((a) => (a.params as { event: { type: string } }).event);
   return { accepted: next !== prev, before: prev, after: next, from: stateString(prev.value), to: stateString(next.value), effects };
 };
 

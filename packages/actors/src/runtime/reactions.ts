@@ -91,7 +91,7 @@ export const touch = (tx: Tx, reason: "prompt" | "runner" | "lock" | "user", gra
 export const drain = (tx: Tx, granularityMs: number): void => {
   const ws = workspaceState(tx);
   if (ws !== "active" && ws !== "idle") return;
-  const agents = tx.workspaceChanged ? [...tx.entitiesOf("agent")].map((e) => e.slice("agent:".length)) : [...tx.dirtyAgents];
+  const agents = tx.overlay.has(entities.workspace) ? [...tx.entitiesOf("agent")].map((e) => e.slice("agent:".length)) : tx.changedAgents();
   for (const agent of agents) {
     const a = tx.get(entities.agent(agent));
     const q = tx.get(entities.prompts(agent))?.context as PromptQueueContext | undefined;

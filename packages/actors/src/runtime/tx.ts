@@ -17,9 +17,6 @@ export class Tx {
   readonly inputs: AppendInput[] = [];
   readonly overlay = new Map<string, ActorSnapshot>();
   readonly effects: PostEffect[] = [];
-  /** Agents whose agent or prompt-queue actor changed: candidates for dispatch. */
-  readonly dirtyAgents = new Set<string>();
-  workspaceChanged = false;
 
   constructor(
     readonly now: number,
@@ -57,13 +54,20 @@ export class Tx {
     if (!s.accepted) return s;
     this.overlay.set(entity, s.after);
     this.inputs.push({ type: e.type, entity, payload, from: s.from, to: s.to, ...(agent !== undefined ? { agent } : {}) });
-    const { kind, key } = parseEntity(entity);
-    if (kind === "agent" || kind === "prompts") this.dirtyAgents.add(key);
-    if (kind === "workspace") this.workspaceChanged = true;
     for (const effect of s.effects) {
       if (!this.reactor(this, entity, effect)) this.effects.push({ ...effect, entity } as PostEffect);
     }
     return s;
+  }
+
+  /** Agents whose agent or prompt-queue actor this transaction changed (candidates for dispatch), in order of first change. */
+  changedAgents(): string[] {
+    const agents: string[] = [];
+    for (const entity of this.overlay.keys()) {
+      const { kind, key } = parseEntity(entity);
+      if ((kind === "agent" || kind === "prompts") && !agents.includes(key)) agents.push(key);
+    }
+    return agents;
   }
 
   /** Appends an event that no actor owns (a bus message), validated like any other. */
