@@ -74,6 +74,11 @@ describe("workspace machine", () => {
     given(E, ...running).when(failed).moves("error");
     given(E, ...idle, hibT(1110)).when(failed).moves("error");
     given(E, ...idle, hibT(1110), hibernated, resumeReq).when(failed).moves("error");
+    given(E, ...idle).when(failed).moves("error");
+    given(E, ...idle, hibT(1110), hibernated).when(failed).moves("error");
+    const terminating = [...running, ev("workspace.terminate_requested", { at: 20, by: "ana" })];
+    given(E, ...terminating).when(failed).moves("error");
+    given(E, ...terminating, ev("workspace.terminated", { at: 30 })).when(failed).refused();
     const t = given(E, ...running, failed).when(ev("workspace.restarted", { at: 60, by: "ana" })).moves("active");
     expect(t.ctx<WorkspaceContext>()).toMatchObject({ lastError: null, idleDeadline: 160 });
     given(E).when(failed).refused();

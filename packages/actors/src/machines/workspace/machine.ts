@@ -1,4 +1,4 @@
-import { assign, emit, setup } from "xstate";
+import { and, assign, emit, not, setup, stateIn } from "xstate";
 import type { Ev } from "../events.ts";
 import type { WorkspaceConfig } from "./events.ts";
 
@@ -157,8 +157,9 @@ export const workspaceMachine = setup({
       actions: ["stopTimers", "terminate"],
       target: ".terminating",
     },
+    // A terminated workspace is final: a late failure report must not reopen it through restart.
     "workspace.failed": {
-      guard: "exists",
+      guard: and(["exists", not(stateIn("terminated"))]),
       actions: "noteError",
       target: ".error",
     },
