@@ -17,6 +17,7 @@ import { fmtMs, fmtPct, fmtRate, removeDir, report, scratchDir, summarize, type 
 const PAIRS = 100_000;
 const IN_FLIGHT = 2_000;
 const BUS_SAMPLES = 3_000;
+const BUS_BLOCK = 100;
 const HEARTBEAT_AGENTS = 10;
 const HEARTBEAT_EVERY_MS = 250;
 
@@ -112,9 +113,10 @@ const timedStorage = () => {
 };
 
 /**
- * One message at a time: publish call → subscriber callback (after fsync). Each bus sample is
- * followed by one raw write+fdatasync of a ~300-byte line on the same disk, so the raw limit is
- * measured in the same seconds as the bus (a busy disk slows both alike).
+ * One message at a time: publish call → subscriber callback (after fsync), back to back. Blocks of
+ * BUS_BLOCK bus samples alternate with blocks of raw write+fdatasync of a ~300-byte line on the
+ * same disk, so the raw limit is measured in the same seconds as the bus (a busy disk slows both
+ * alike) without spacing out the publishes (a gap between them shortens the bus's tail).
  */
 const busLatency = async () => {
   const dir = scratchDir("actors-bus");
@@ -125,6 +127,7 @@ const busLatency = async () => {
   try {
     const bus: number[] = [];
     const ours: number[] = [];
+    const logSync: number[] = [];
     const raw: number[] = [];
     let started = 0;
     let resolveDelivery: () => void = () => undefined;
@@ -132,6 +135,7 @@ const busLatency = async () => {
       const latency = performance.now() - started;
       bus.push(latency);
       ours.push(latency - timing.syncMs);
+      logSync.push(timing.syncMs);
       resolveDelivery();
     });
     for (let i = 0; i < BUS_SAMPLES; i++) {
@@ -140,13 +144,16 @@ const busLatency = async () => {
       started = performance.now();
       void ws.bus.publish("state", { task_id: `T${i}`, status: "working" }, { sender: "claude" });
       await delivered;
-      const t0 = performance.now();
-      fs.writeSync(fd, line);
-      fs.fdatasyncSync(fd);
-      raw.push(performance.now() - t0);
+      if ((i + 1) % BUS_BLOCK > 0) continue;
+      for (let j = 0; j < BUS_BLOCK; j++) {
+        const t0 = performance.now();
+        fs.writeSync(fd, line);
+        fs.fdatasyncSync(fd);
+        raw.push(performance.now() - t0);
+      }
     }
     const warm = (samples: number[]) => summarize(samples.slice(100));
-    return { bus: warm(bus), ours: warm(ours), raw: warm(raw) };
+    return { bus: warm(bus), ours: warm(ours), logSync: warm(logSync), raw: warm(raw) };
   } finally {
     fs.closeSync(fd);
     await ws.close();
@@ -194,7 +201,7 @@ export async function run(): Promise<void> {
   const pure = rawPure();
   const stepRate = ourStep();
   // Latency first, so the throughput run's garbage does not land in its tail.
-  const { bus, ours, raw: floor } = await busLatency();
+  const { bus, ours, logSync, raw: floor } = await busLatency();
   const { perSecond: commands, cpuUs } = await runtimeCommands();
   const hb = await heartbeatCpu(seconds);
   const rows: Row[] = [
@@ -209,9 +216,10 @@ export async function run(): Promise<void> {
       target: "≥ 30k cmd/s",
       pass: commands >= 30_000,
     },
-    { metric: "bus publish→deliver p50 (durable channel, fsync batch)", measured: fmtMs(bus.p50), raw: `${fmtMs(floor.p50)} (write+fdatasync p50, interleaved)` },
-    { metric: "bus publish→deliver p99", measured: fmtMs(bus.p99), raw: `${fmtMs(floor.p99)} (write+fdatasync p99, interleaved)`, target: "< 1 ms", pass: bus.p99 < 1 },
+    { metric: "bus publish→deliver p50 (durable channel, fsync batch)", measured: fmtMs(bus.p50), raw: `${fmtMs(floor.p50)} (write+fdatasync p50, alternating blocks)` },
+    { metric: "bus publish→deliver p99", measured: fmtMs(bus.p99), raw: `${fmtMs(floor.p99)} (write+fdatasync p99, alternating blocks)`, target: "< 1 ms", pass: bus.p99 < 1 },
     { metric: "  of which the runtime (delivery minus the log's own fdatasync) p50 / p99", measured: `${fmtMs(ours.p50)} / ${fmtMs(ours.p99)}` },
+    { metric: "  of which the log's fdatasync (thread pool, call → return) p50 / p99", measured: `${fmtMs(logSync.p50)} / ${fmtMs(logSync.p99)}` },
     {
       metric: `${HEARTBEAT_AGENTS} agents heartbeating every ${HEARTBEAT_EVERY_MS} ms for ${seconds} s: process CPU`,
       measured: fmtPct(hb.share),
