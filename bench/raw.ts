@@ -406,3 +406,35 @@ export const report = (bench: string, rows: readonly Row[], notes: readonly stri
   for (const c of cells) console.log(line(c));
   for (const note of notes) console.log(`  ${note}`);
 };
+
+/**
+ * The least a projection rebuild writes per event, as plain SQLite: one timeline-shaped row
+ * (seq, ts text, type/entity/agent integer ids) per event into a fresh file with the rebuild's
+ * pragmas (no journal, no syncs, exclusive lock), `batch`-row transactions, and the timeline's four
+ * secondary indexes created after the load. The clock covers the load and the index build.
+ */
+export const rawSqliteTimelineLoad = (options: { readonly dir: string; readonly rows: number; readonly batch: number }): Rate => {
+  const file = path.join(options.dir, "raw-timeline.sqlite");
+  const db = openSqlite(file);
+  try {
+    for (const pragma of ["journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -262144", "temp_store = MEMORY"]) {
+      db.pragma(pragma);
+    }
+    db.exec("CREATE TABLE timeline (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, type INTEGER NOT NULL, entity INTEGER NOT NULL, agent INTEGER)");
+    const insert = db.prepare("INSERT INTO timeline (seq, ts, type, entity, agent) VALUES (?, ?, ?, ?, ?)");
+    const insertMany = db.transaction((from: number, count: number) => {
+      for (let seq = from; seq < from + count; seq++) {
+        insert.run(seq, new Date(1_800_000_000_000 + seq).toISOString(), seq % 44, seq % 300, seq % 9 || null);
+      }
+    });
+    const start = performance.now();
+    for (let n = 0; n < options.rows; n += options.batch) insertMany(n + 1, Math.min(options.batch, options.rows - n));
+    for (const columns of ["type", "entity", "agent", "agent, type"]) {
+      db.exec(`CREATE INDEX "timeline_by_${columns.replace(", ", "_")}" ON timeline (${columns})`);
+    }
+    return rate(options.rows, start);
+  } finally {
+    db.close();
+    fs.rmSync(file, { force: true });
+  }
+};
