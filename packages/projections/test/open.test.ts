@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLog } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
-import { atelierProjectors, checkProjection, MIGRATIONS, migrate, openDb, openProjection, type Registry } from "../src/index.ts";
+import { atelierProjectors, checkProjection, MIGRATIONS, migrate, openDb, openProjection, rebuildProjection, type Registry } from "../src/index.ts";
 import { cleanup, openWorkloadLog, tempDir, writeWorkspace } from "./support/fixtures.ts";
 import { Workload } from "./support/workload.ts";
 
@@ -29,6 +29,21 @@ describe("opening a projection", () => {
     expect(applied.at(-1)).toBe(log.head());
     await projection.close();
     expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("creates live and rebuilt files with 1 KiB pages (less WAL written per live commit)", async () => {
+    const dir = tempDir();
+    const workload = new Workload({ seed: 33 });
+    const log = await openWorkloadLog(dir, workload);
+    const projection = await openProjection(dir, log);
+    expect(projection.db.pragma("page_size", { simple: true })).toBe(1024);
+    await projection.close();
+    const rebuilt = join(dir, "rebuilt.db");
+    rebuildProjection(rebuilt, log);
+    const db = openDb(rebuilt, "readonly");
+    expect(db.pragma("page_size", { simple: true })).toBe(1024);
+    db.close();
     await log.close();
   });
 

@@ -9,9 +9,17 @@ export type Db = Database.Database;
  */
 export type DbMode = "live" | "bulk" | "readonly";
 
+/**
+ * Takes effect on a new file only (a rebuild makes one). A live single-event commit rewrites ~9
+ * pages into the WAL: at 1 KiB that is ~10 KB instead of ~37 KB at 4 KiB, and the WAL traffic and
+ * its checkpoints' fsyncs share the disk with the log's fdatasync (ADR 0010).
+ */
+export const PAGE_SIZE = 1024;
+
 export const openDb = (path: string, mode: DbMode): Db => {
   const db = new Database(path, mode === "readonly" ? { readonly: true, fileMustExist: true } : {});
   if (mode === "readonly") return db;
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   if (mode === "live") {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
