@@ -55,7 +55,7 @@ interface Cohort {
 
 /** Fsyncs running at once: overlapping them keeps a lone append from waiting behind another's. */
 const MAX_SYNCS = 4;
-/** Average blocking fdatasync time above which a lone `always` append syncs in the thread pool. */
+/** Average blocking fdatasync time above which a lone cohort syncs in the thread pool too. */
 const BLOCKING_SYNC_BUDGET_MS = 0.5;
 
 type CommitListener = (envelopes: readonly Envelope[]) => void;
@@ -281,24 +281,32 @@ export class EventLog {
 
   /** EWMA of blocking fdatasync time in ms; starts optimistic, measured from the first on. */
   private blockingSyncMs = 0;
+  /** When the last blocking sync ended, and how long it took (ms, performance.now()). */
+  private lastInlineEnd = Number.NEGATIVE_INFINITY;
+  private lastInlineMs = 0;
 
   /**
-   * Under `always`, a lone append (nothing else queued or syncing) on a fast disk syncs on this
-   * thread: the thread-pool round trip costs about as much as the fdatasync itself. A disk whose
-   * syncs average over BLOCKING_SYNC_BUDGET_MS goes back to the pool, so the loop never stalls long.
+   * A lone cohort (nothing else queued or syncing) on a fast disk syncs on this thread: the
+   * thread-pool round trip costs about as much as the fdatasync itself. Under `batch` only while
+   * load is light (the loop spent at most a third of the time since the last one blocked), so a
+   * busy log keeps overlapping its syncs in the pool. A disk whose syncs average over
+   * BLOCKING_SYNC_BUDGET_MS always uses the pool, so the loop never stalls long.
    */
   private syncInline(cohort: Cohort): boolean {
     const file = this.active!;
-    if (this.policy !== "always" || cohort.rolled || this.syncing.length > 0 || this.queue.length > 0) return false;
+    if (cohort.rolled || this.syncing.length > 0 || this.queue.length > 0) return false;
     if (!file.syncBlocking || this.blockingSyncMs > BLOCKING_SYNC_BUDGET_MS) return false;
     const started = performance.now(); // clock-ok: chooses how to wait for the disk, never what is written
+    if (this.policy === "batch" && started - this.lastInlineEnd < 2 * this.lastInlineMs) return false;
     try {
       file.syncBlocking();
     } catch (error) {
       this.fail(error, cohort.groups);
       return true;
     }
-    this.blockingSyncMs = 0.9 * this.blockingSyncMs + 0.1 * (performance.now() - started); // clock-ok
+    this.lastInlineEnd = performance.now(); // clock-ok
+    this.lastInlineMs = this.lastInlineEnd - started;
+    this.blockingSyncMs = 0.9 * this.blockingSyncMs + 0.1 * this.lastInlineMs;
     this.commit(cohort);
     return true;
   }
