@@ -236,4 +236,31 @@ describe("the event log", () => {
     // The crashes must really have cut writes short, or this test proves nothing.
     expect(tornTails).toBeGreaterThan(0);
   });
+
+  it("syncs on its own thread again once a slow disk turns fast (fsync=always)", async () => {
+    // A storage whose blocking fdatasync takes 2 ms for its first calls (a passing stall), then is instant.
+    const memory = new MemoryStorage();
+    let blockingCalls = 0;
+    const slowFirst = 10;
+    const storage: Storage = Object.create(memory, {
+      openAppend: {
+        value: (path: string, options?: { create?: boolean }) => {
+          const file = memory.openAppend(path, options);
+          return Object.assign(Object.create(file), {
+            syncBlocking: () => {
+              blockingCalls += 1;
+              if (blockingCalls <= slowFirst) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+              return file.sync();
+            },
+          });
+        },
+      },
+    });
+    const log = await open(tempDir(), { storage, fsync: "always" });
+    for (let i = 0; i < 200; i++) await log.append([note(String(i))]);
+    await log.close();
+    // The stall pushes the blocking estimate over budget (pool syncs take over); the fast pool syncs
+    // that follow bring it back, and the thread syncs inline again.
+    expect(blockingCalls).toBeGreaterThan(slowFirst + 50);
+  });
 });

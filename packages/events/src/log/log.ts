@@ -51,6 +51,8 @@ interface Cohort {
   readonly ascii: boolean;
   /** Opened a new segment (its directory entry needs a sync too). */
   readonly rolled: boolean;
+  /** performance.now() when it went to the pool with no other sync running, else undefined. */
+  poolStart?: number;
 }
 
 /** Fsyncs running at once: overlapping them keeps a lone append from waiting behind another's. */
@@ -267,6 +269,9 @@ export class EventLog {
         continue;
       }
       if (this.syncInline(cohort)) continue;
+      // Over budget, the blocking time is no longer measured; a lone pool sync (an upper bound of it) is,
+      // so a disk that was slow for a moment gets the inline path back.
+      if (this.syncing.length === 0 && this.blockingSyncMs > BLOCKING_SYNC_BUDGET_MS) cohort.poolStart = performance.now(); // clock-ok: see syncInline
       this.syncing.push(cohort);
       if (cohort.rolled) this.barrier = true;
       const file = this.active!;
@@ -306,13 +311,18 @@ export class EventLog {
     }
     this.lastInlineEnd = performance.now(); // clock-ok
     this.lastInlineMs = this.lastInlineEnd - started;
-    this.blockingSyncMs = 0.9 * this.blockingSyncMs + 0.1 * this.lastInlineMs;
+    this.observeSync(this.lastInlineMs);
     this.commit(cohort);
     return true;
   }
 
+  private observeSync(ms: number): void {
+    this.blockingSyncMs = 0.9 * this.blockingSyncMs + 0.1 * ms;
+  }
+
   private synced(cohort: Cohort): void {
     if (this.failure) return;
+    if (cohort.poolStart !== undefined) this.observeSync(performance.now() - cohort.poolStart); // clock-ok
     const upTo = this.syncing.indexOf(cohort);
     for (const done of this.syncing.splice(0, upTo + 1)) {
       if (done.rolled) this.barrier = false;
