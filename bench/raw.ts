@@ -410,21 +410,29 @@ export const report = (bench: string, rows: readonly Row[], notes: readonly stri
 /**
  * The least a projection rebuild writes per event, as plain SQLite: one timeline-shaped row
  * (seq, ts text, type/entity/agent integer ids) per event into a fresh file with the rebuild's
- * pragmas (no journal, no syncs, exclusive lock), `batch`-row transactions, and the timeline's four
- * secondary indexes created after the load. The clock covers the load and the index build.
+ * pragmas and page size (no journal, no syncs, exclusive lock), `batch`-row transactions, and the
+ * timeline's four secondary indexes created after the load. The clock covers the load and the
+ * index build. Ids are drawn at random (seeded) with a workspace's cardinalities: 44 types, 300
+ * entities, 8 agents and no agent for one row in 9. Cyclic ids (seq % n) sort ~1.6x faster when
+ * the indexes are built, a speed no real log gives.
  */
-export const rawSqliteTimelineLoad = (options: { readonly dir: string; readonly rows: number; readonly batch: number }): Rate => {
+export const rawSqliteTimelineLoad = (options: { readonly dir: string; readonly rows: number; readonly batch: number; readonly pageSize: number }): Rate => {
   const file = path.join(options.dir, "raw-timeline.sqlite");
   const db = openSqlite(file);
   try {
-    for (const pragma of ["journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -262144", "temp_store = MEMORY"]) {
+    for (const pragma of [`page_size = ${options.pageSize}`, "journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -262144", "temp_store = MEMORY"]) {
       db.pragma(pragma);
     }
     db.exec("CREATE TABLE timeline (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, type INTEGER NOT NULL, entity INTEGER NOT NULL, agent INTEGER)");
     const insert = db.prepare("INSERT INTO timeline (seq, ts, type, entity, agent) VALUES (?, ?, ?, ?, ?)");
+    let state = 2026;
+    const draw = (n: number): number => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0; // LCG: reproducible, and cheap beside an insert
+      return (state >>> 8) % n;
+    };
     const insertMany = db.transaction((from: number, count: number) => {
       for (let seq = from; seq < from + count; seq++) {
-        insert.run(seq, new Date(1_800_000_000_000 + seq).toISOString(), seq % 44, seq % 300, seq % 9 || null);
+        insert.run(seq, new Date(1_800_000_000_000 + seq).toISOString(), draw(44), draw(300), draw(9) || null);
       }
     });
     const start = performance.now();

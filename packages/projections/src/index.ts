@@ -16,7 +16,7 @@ export { defineProjectors, ignored, UnknownProjectedType, type Projector, type P
 export { stmt, type SqlValue, type Stmt } from "./projectors/sql.ts";
 export { atelierProjectors } from "./projectors/atelier.ts";
 export { MIGRATIONS, migrate, type Migration } from "./schema/migrations.ts";
-export { openDb, type Db } from "./db/open.ts";
+export { openDb, PAGE_SIZE, type Db } from "./db/open.ts";
 export { runCheckCommand, runRebuildCommand, EXIT } from "./cli/commands.ts";
 export type { Output } from "./cli/progress.ts";
 export * from "./queries/index.ts";
