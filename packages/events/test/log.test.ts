@@ -16,6 +16,7 @@ import {
   seededRandom,
   type Storage,
 } from "../src/index.ts";
+import { SegmentVerifier } from "../src/archive/chain.ts";
 import { note, tempDir, testCatalogue } from "./helpers.ts";
 
 const open = (dir: string, extra: { storage?: Storage; segmentBytes?: number; fsync?: "always" | "batch" | "none" } = {}) =>
@@ -185,6 +186,23 @@ describe("the event log", () => {
       writeFileSync(file, damaged);
       expect(() => scanLog(nodeStorage(), join(dir, "log"), "ws_test"), `flip at byte ${at - second}`).toThrow(LogCorrupted);
     }
+  });
+
+  it("refuses bytes that are not UTF-8 even where a lenient decoder would give the hashed text", async () => {
+    const dir = tempDir();
+    const log = await open(dir);
+    for (const text of ["plain", "replacement \uFFFD here", "last"]) await log.append([note(text)]);
+    await log.close();
+    const file = join(dir, "log", "0000000000000001.jsonl");
+    const good = readFileSync(file);
+    const at = good.indexOf(Buffer.from("\uFFFD"));
+    // A lone 0xFF decodes leniently to U+FFFD too: the same string, the same hash, other bytes.
+    const damaged = Buffer.concat([good.subarray(0, at), Buffer.from([0xff]), good.subarray(at + 3)]);
+    expect(damaged.toString("utf8")).toBe(good.toString("utf8"));
+    writeFileSync(file, damaged);
+    expect(() => scanLog(nodeStorage(), join(dir, "log"), "ws_test")).toThrow(/not valid UTF-8/);
+    const verifier = new SegmentVerifier(file, 1, "ws_test");
+    expect(() => verifier.push(damaged)).toThrow(/not valid UTF-8/);
   });
 
   it("fails closed when a whole line is missing from the middle", async () => {

@@ -1,6 +1,6 @@
 import { GENESIS_HASH } from "../envelope.ts";
-import { hash as digest } from "node:crypto";
-import { HASH_SUFFIX_LENGTH, lineHashMatches } from "./encode.ts";
+import { isAscii, isUtf8 } from "node:buffer";
+import { chainHash, HASH_SUFFIX_LENGTH, lineHashMatches } from "./encode.ts";
 import { LogCorrupted } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { joinPath } from "../storage/storage.ts";
@@ -35,14 +35,15 @@ export const scanLog = (storage: Storage, dir: string, workspace?: string): Scan
   let expected = 1;
   let prevHash = GENESIS_HASH;
   let torn: TornTail | undefined;
-  const wsField = workspace === undefined ? undefined : new TextEncoder().encode(`,"ws":${JSON.stringify(workspace)},`);
+  const wsField = workspaceField(workspace);
 
   names.forEach((name, i) => {
     const path = joinPath(dir, name);
     const firstSeq = parseSegmentName(name)!;
     const isLast = i === names.length - 1;
     if (firstSeq !== expected) throw new LogCorrupted(path, expected, `segment starts at seq ${firstSeq}, expected ${expected}`);
-    const data = storage.readFile(path) ?? new Uint8Array(0);
+    const data = asBuffer(storage.readFile(path) ?? new Uint8Array(0));
+    const ascii = isAscii(data);
     const segment: Segment = { name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] };
     let start = 0;
     while (start < data.length) {
@@ -53,7 +54,7 @@ export const scanLog = (storage: Storage, dir: string, workspace?: string): Scan
         break;
       }
       const seq = expected;
-      prevHash = fastLineCheck(data, start, end, seq, prevHash, wsField) ?? slowLineCheck(data, start, end, seq, prevHash, workspace, path);
+      prevHash = writerLineHash(data, start, end, seq, prevHash, wsField, ascii) ?? slowLineCheck(data, start, end, seq, prevHash, workspace, path).hash;
       if (seq === firstSeq || seq - segment.index.at(-1)![0] >= INDEX_EVERY) segment.index.push([seq, start]);
       segment.lastSeq = seq;
       segment.bytes = end + 1;
@@ -71,8 +72,13 @@ const HASH_FIELD = Buffer.from(',"hash":"');
 const TS_FIELD_LENGTH = 32;
 const CLOSE_BRACE = 0x7d;
 const QUOTE = 0x22;
-/** prev hash (64 bytes) + line body + `}`: the bytes a line's hash covers, assembled without strings. */
-let scratch = new Uint8Array(64 * 1024);
+
+/** The bytes `,"ws":"<id>",` that the writer puts after seq and ts, for `writerLineHash`. */
+export const workspaceField = (workspace: string | undefined): Uint8Array | undefined =>
+  workspace === undefined ? undefined : new TextEncoder().encode(`,"ws":${JSON.stringify(workspace)},`);
+
+/** `data` as a Buffer (a view, no copy), for its native slicing. */
+export const asBuffer = (data: Uint8Array): Buffer => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 
 /** Whether `data` holds `needle` at `at` (a plain loop: Buffer.compare's checks cost more for a few bytes). */
 const bytesAt = (data: Uint8Array, at: number, needle: Uint8Array): boolean => {
@@ -82,13 +88,17 @@ const bytesAt = (data: Uint8Array, at: number, needle: Uint8Array): boolean => {
 };
 
 /**
- * Checks a line as the writer lays it out, on its bytes, without decoding or parsing it: seq,
- * workspace and the chain hash. A line whose hash covers its bytes was written by the log, so it
- * is valid UTF-8 JSON with a type. Returns the line's hash, or undefined when anything differs from
- * that layout, so that the slow check can accept it or name what is wrong.
+ * Checks the line `data[start, end)` as the writer lays it out, on its bytes, without parsing it:
+ * seq, workspace (when `wsField` is given) and the chain hash onto `prevHash`. A line whose hash
+ * covers its bytes was written by the log, so it is valid UTF-8 JSON with a type. Returns the
+ * line's hash, or undefined when anything differs from that layout, so that `slowLineCheck` can
+ * accept it or name what is wrong. `ascii`: the caller checked that all of `data` is ASCII (one
+ * `isAscii` per buffer); otherwise the line's body must be valid UTF-8, so that the string it is
+ * hashed as stands for exactly its bytes. The one check shared by `scanLog` and the archive's
+ * streamed `SegmentVerifier`.
  */
-const fastLineCheck = (
-  data: Uint8Array, start: number, end: number, seq: number, prevHash: string, wsField: Uint8Array | undefined,
+export const writerLineHash = (
+  data: Buffer, start: number, end: number, seq: number, prevHash: string, wsField: Uint8Array | undefined, ascii: boolean,
 ): string | undefined => {
   const bodyEnd = end - HASH_SUFFIX_LENGTH;
   if (bodyEnd <= start || !bytesAt(data, start, OPEN_SEQ) || !bytesAt(data, bodyEnd, HASH_FIELD)) return undefined;
@@ -98,20 +108,26 @@ const fastLineCheck = (
   for (let c = data[p]!; c >= 0x30 && c <= 0x39; c = data[++p]!) stored = stored * 10 + (c - 0x30);
   if (stored !== seq || p === start + OPEN_SEQ.length) return undefined;
   if (wsField && !bytesAt(data, p + TS_FIELD_LENGTH, wsField)) return undefined;
-  const bodyLength = bodyEnd - start;
-  if (scratch.length < 65 + bodyLength) scratch = new Uint8Array(2 * (65 + bodyLength));
-  for (let i = 0; i < 64; i++) scratch[i] = prevHash.charCodeAt(i);
-  scratch.set(data.subarray(start, bodyEnd), 64);
-  scratch[64 + bodyLength] = CLOSE_BRACE;
-  const computed = digest("sha256", scratch.subarray(0, 65 + bodyLength), "hex");
+  // One string and one-shot hash: cheaper than assembling the covered bytes in a buffer. An ASCII
+  // body is its latin1 string; any other must be valid UTF-8 to survive the round trip unchanged.
+  let body: string;
+  if (ascii) body = data.toString("latin1", start, bodyEnd);
+  else if (isUtf8(data.subarray(start, bodyEnd))) body = data.toString("utf8", start, bodyEnd);
+  else return undefined;
+  const computed = chainHash(prevHash, `${body}}`);
   const claimed = end - 66;
   for (let i = 0; i < 64; i++) if (data[claimed + i] !== computed.charCodeAt(i)) return undefined;
   return computed;
 };
-/** Decodes and parses the line to accept it or to throw LogCorrupted saying what is wrong. */
-const slowLineCheck = (
-  data: Uint8Array, start: number, end: number, seq: number, prevHash: string, workspace: string | undefined, path: string,
-): string => {
+
+/**
+ * Decodes and parses the line to accept it or to throw LogCorrupted saying what is wrong. With
+ * `prevHash` undefined (a segment's first line checked before its predecessor's end is known)
+ * the hash is not checked; the line is returned with its claimed hash for the caller to link.
+ */
+export const slowLineCheck = (
+  data: Uint8Array, start: number, end: number, seq: number, prevHash: string | undefined, workspace: string | undefined, path: string,
+): { line: string; hash: string } => {
   const fail = (reason: string) => new LogCorrupted(path, seq, reason);
   let line: string;
   let record: { seq?: unknown; ws?: unknown; hash?: unknown; type?: unknown };
@@ -124,8 +140,8 @@ const slowLineCheck = (
   if (record.seq !== seq) throw fail(`line carries seq ${String(record.seq)}, expected ${seq}`);
   if (workspace !== undefined && record.ws !== workspace) throw fail(`line belongs to workspace ${String(record.ws)}`);
   if (typeof record.type !== "string") throw fail("line has no type");
-  if (typeof record.hash !== "string" || !lineHashMatches(line, prevHash, record.hash)) {
+  if (typeof record.hash !== "string" || line.length <= HASH_SUFFIX_LENGTH || (prevHash !== undefined && !lineHashMatches(line, prevHash, record.hash))) {
     throw fail("hash does not match the line and its predecessor");
   }
-  return record.hash;
+  return { line, hash: record.hash };
 };
