@@ -19,10 +19,11 @@ export interface SegmentChain {
 }
 
 /**
- * The checks of `scanLog` (the same line check), made on a segment's bytes as they stream by
- * (while they are gzip'd or gunzip'd), so an archive reads its log once: every line valid UTF-8 JSON with a type, seq dense
- * from the segment's first, each hash covering its line and its predecessor's. The first line's
- * hash needs the previous segment's last hash, so it is kept for `linkSegments`.
+ * The checks of `scanLog` (its very line check, `writerLineHash`, with its parsing fallback), made
+ * on a segment's bytes as they stream by (while they are gzip'd or gunzip'd), so an archive reads
+ * its log once: every line valid UTF-8 JSON with a type, seq dense from the segment's first, each
+ * hash covering its line and its predecessor's, and the workspace when one is given. The first
+ * line's hash needs the previous segment's last hash, so it is kept for `linkSegments`.
  */
 export class SegmentVerifier {
   private carry: Buffer | undefined;
