@@ -115,6 +115,19 @@ it("1,000+ malformed requests and frames: every answer is a reasoned 4xx, the se
     expect(reason.length, frame).toBeGreaterThan(0);
     cases++;
   }
+  // Replay sockets pass the same gate: malformed frames close them with 4400 and are counted.
+  let replayRefused = 0;
+  for (const frame of sample(fc.oneof(notJson, junk.map((v) => JSON.stringify({ type: "rewind", v }))), 40, 700)) {
+    const probe = new Probe(t.wsUrl(ws, `token=${t.owner}&mode=replay&from=1&speed=1000`));
+    await probe.until((f) => f.type === "replay.start");
+    probe.send(frame);
+    const { code, reason } = await probe.closed;
+    expect(code, frame).toBe(4400);
+    expect(reason.length, frame).toBeGreaterThan(0);
+    replayRefused++;
+    cases++;
+  }
+  expect(t.server.gateway.metrics.value("atelier_ws_bad_frames_total", { role: "replay" })).toBe(replayRefused);
   for (const q of sample(fc.constantFrom("role=admin", "mode=tail", "since=abc", "role=runner", "role=runner&agent=nobody", "mode=replay&since=1", "from=2", "agent=claude", "speed=0"), 40, 500)) {
     const probe = new Probe(t.wsUrl(ws, `token=${t.owner}&${q}`));
     const { code, reason } = await probe.closed;

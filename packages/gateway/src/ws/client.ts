@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Principal } from "../auth/tokens.ts";
 import { can } from "../auth/roles.ts";
-import { ApiError, forbidden, notFound, toApiError } from "../http/errors.ts";
+import { forbidden, notFound, toApiError } from "../http/errors.ts";
 import { ClientFrame } from "../protocol/client.ts";
 import type { Gateway, Session } from "../server/gateway.ts";
 import type { ClientSink, WorkspaceHost } from "../server/host.ts";
 import { RateLimiter } from "../server/limits.ts";
 import { initPayload } from "../server/state.ts";
 import { enqueuePrompt } from "../server/prompts.ts";
-import { closeCodeOf, closeWith, decodeFrame, errorFrame, type Socket } from "./socket.ts";
+import { admitFrame, closeWith, errorFrame, type FrameGate, type Socket } from "./socket.ts";
 
 /**
  * A studio socket (004's client role): an `init` then every committed event in seq order with no
@@ -21,7 +21,7 @@ export class ClientSession implements ClientSink, Session {
   readonly role: string;
   private lastSent = 0;
   private ended = false;
-  private readonly limiter: RateLimiter;
+  private readonly gate: FrameGate;
 
   constructor(
     private readonly gw: Gateway,
@@ -31,7 +31,13 @@ export class ClientSession implements ClientSink, Session {
   ) {
     this.name = principal.name;
     this.role = principal.role;
-    this.limiter = new RateLimiter(gw.limits.clientRate, () => gw.clock.now());
+    this.gate = {
+      role: "client",
+      limiter: new RateLimiter(gw.limits.clientRate, () => gw.clock.now()),
+      metrics: gw.metrics,
+      credentials: () => this.stillValid(),
+      end: (code, reason) => this.end(code, reason),
+    };
   }
 
   /** Starts the stream: init (or the gap after `since`), then live events. */
@@ -114,17 +120,8 @@ export class ClientSession implements ClientSink, Session {
 
   async message(data: unknown): Promise<void> {
     if (this.ended) return;
-    this.gw.metrics.inc("atelier_ws_frames_in_total", "Frames received on WebSockets", { role: "client" });
-    if (!this.limiter.take()) return this.end(4429, "rate limit exceeded");
-    if (!this.stillValid()) return this.end(4401, "token revoked or expired");
-    let frame: ClientFrame;
-    try {
-      frame = decodeFrame(ClientFrame, data);
-    } catch (error) {
-      const e = error as ApiError;
-      this.gw.metrics.inc("atelier_ws_bad_frames_total", "Frames refused as malformed", { role: "client" });
-      return this.end(closeCodeOf(e), e.message);
-    }
+    const frame = admitFrame(this.gate, ClientFrame, data);
+    if (!frame) return;
     if (frame.type === "ping") return this.send(JSON.stringify({ type: "pong", ...(frame.id !== undefined ? { id: frame.id } : {}) }));
     const ref = frame.type === "prompt" ? frame.clientRequestId : frame.promptId;
     try {

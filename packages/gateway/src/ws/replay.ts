@@ -1,11 +1,10 @@
 import type { Envelope, Timer } from "@atelier/events";
-import type { ApiError } from "../http/errors.ts";
 import type { Principal } from "../auth/tokens.ts";
 import { ReplayFrame } from "../protocol/client.ts";
 import type { Gateway, Session } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
 import { RateLimiter } from "../server/limits.ts";
-import { closeCodeOf, closeWith, decodeFrame, type Socket } from "./socket.ts";
+import { admitFrame, closeWith, type FrameGate, type Socket } from "./socket.ts";
 
 /** A quiet stretch of the log never holds the viewer longer than this (real time). */
 const MAX_PAUSE_MS = 1000;
@@ -25,7 +24,7 @@ export class ReplaySession implements Session {
   private paused = false;
   private ended = false;
   private readonly to: number;
-  private readonly limiter: RateLimiter;
+  private readonly gate: FrameGate;
 
   constructor(
     private readonly gw: Gateway,
@@ -37,7 +36,13 @@ export class ReplaySession implements Session {
   ) {
     this.to = host.head;
     this.events = host.ws.log.read({ from, to: this.to })[Symbol.iterator]();
-    this.limiter = new RateLimiter(gw.limits.clientRate, () => gw.clock.now());
+    this.gate = {
+      role: "replay",
+      limiter: new RateLimiter(gw.limits.clientRate, () => gw.clock.now()),
+      metrics: gw.metrics,
+      credentials: () => this.stillValid(),
+      end: (code, reason) => this.end(code, reason),
+    };
   }
 
   open(): void {
@@ -81,14 +86,8 @@ export class ReplaySession implements Session {
 
   message(data: unknown): void {
     if (this.ended) return;
-    if (!this.limiter.take()) return this.end(4429, "rate limit exceeded");
-    if (!this.stillValid()) return this.end(4401, "token revoked or expired");
-    let frame: ReplayFrame;
-    try {
-      frame = decodeFrame(ReplayFrame, data);
-    } catch (error) {
-      return this.end(closeCodeOf(error as ApiError), (error as ApiError).message);
-    }
+    const frame = admitFrame(this.gate, ReplayFrame, data);
+    if (!frame) return;
     if (frame.type === "ping") return this.ws.send(JSON.stringify({ type: "pong", ...(frame.id !== undefined ? { id: frame.id } : {}) }));
     if (frame.type === "pause") {
       this.paused = true;

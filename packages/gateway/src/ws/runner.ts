@@ -5,7 +5,7 @@ import { RunnerFrame, type GatewayToRunner } from "../protocol/runner.ts";
 import type { Gateway, Session } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
 import { RateLimiter } from "../server/limits.ts";
-import { closeCodeOf, closeWith, decodeFrame, type Socket } from "./socket.ts";
+import { admitFrame, closeCodeOf, closeWith, type FrameGate, type Socket } from "./socket.ts";
 
 /** How often the SDK should send a heartbeat: well inside 001's 30 s TTL. */
 export const HEARTBEAT_MS = 10_000;
@@ -24,7 +24,7 @@ export class RunnerSession implements Session {
   private chain: Promise<void> = Promise.resolve();
   /** Prompts dispatched to this runner whose first chunk has not arrived yet (time to first token). */
   private readonly awaitingFirstToken = new Set<string>();
-  private readonly limiter: RateLimiter;
+  private readonly gate: FrameGate;
 
   constructor(
     private readonly gw: Gateway,
@@ -33,7 +33,12 @@ export class RunnerSession implements Session {
     private readonly secret: string,
     private readonly ws: Socket,
   ) {
-    this.limiter = new RateLimiter(gw.limits.runnerRate, () => gw.clock.now());
+    this.gate = {
+      role: "runner",
+      limiter: new RateLimiter(gw.limits.runnerRate, () => gw.clock.now()),
+      metrics: gw.metrics,
+      end: (code, reason) => this.end(code, reason),
+    };
   }
 
   async open(): Promise<void> {
@@ -94,16 +99,10 @@ export class RunnerSession implements Session {
 
   message(data: unknown): void {
     if (this.ended) return;
-    this.gw.metrics.inc("atelier_ws_frames_in_total", "Frames received on WebSockets", { role: "runner" });
-    if (!this.limiter.take()) return this.end(4429, "rate limit exceeded");
-    let frame: RunnerFrame;
-    try {
-      frame = decodeFrame(RunnerFrame, data);
-    } catch (error) {
-      const e = error as ApiError;
-      this.gw.metrics.inc("atelier_ws_bad_frames_total", "Frames refused as malformed", { role: "runner" });
-      return this.end(closeCodeOf(e), e.message);
-    }
+    // No per-frame credential check: a runner's costs a query and a hash, and revoking one ends
+    // its session through the gateway's sweep of stillValid().
+    const frame = admitFrame(this.gate, RunnerFrame, data);
+    if (!frame) return;
     const run = () => this.handle(frame).catch((error: unknown) => this.refused(frame, error));
     // Frames that arrive before the connection is established wait for it, in order.
     this.chain = this.chain.then(run, run);

@@ -3,6 +3,8 @@ import type { WSContext } from "hono/ws";
 import type { WebSocket } from "ws";
 import { badRequest, type ApiError } from "../http/errors.ts";
 import { decodeInput, parseJson } from "../http/validate.ts";
+import type { RateLimiter } from "../server/limits.ts";
+import type { Metrics } from "../server/metrics.ts";
 
 export type Socket = WSContext<WebSocket>;
 
@@ -31,3 +33,30 @@ export const decodeFrame = <S extends Schema.Top>(schema: S, data: unknown): S["
 export const errorFrame = (error: ApiError, ref?: string) =>
   JSON.stringify({ type: "error", ...(ref !== undefined ? { ref } : {}), status: error.status, code: error.code, message: error.message });
 
+
+/** What admitting an incoming frame needs from a session. */
+export interface FrameGate {
+  readonly role: "client" | "runner" | "replay";
+  readonly limiter: RateLimiter;
+  readonly metrics: Metrics;
+  /** Rechecked on every frame when given, so a token revoked mid-stream ends the socket. */
+  readonly credentials?: () => boolean;
+  end(code: number, reason: string): void;
+}
+
+/**
+ * Every socket's checks on an incoming frame, in order: rate, credentials, shape. Returns the
+ * decoded frame, or undefined once it has ended the session with the close code that says why.
+ */
+export const admitFrame = <S extends Schema.Top>(gate: FrameGate, schema: S, data: unknown): S["Type"] | undefined => {
+  gate.metrics.inc("atelier_ws_frames_in_total", "Frames received on WebSockets", { role: gate.role });
+  if (!gate.limiter.take()) return gate.end(4429, "rate limit exceeded");
+  if (gate.credentials && !gate.credentials()) return gate.end(4401, "token revoked or expired");
+  try {
+    return decodeFrame(schema, data);
+  } catch (error) {
+    const e = error as ApiError;
+    gate.metrics.inc("atelier_ws_bad_frames_total", "Frames refused as malformed", { role: gate.role });
+    return gate.end(closeCodeOf(e), e.message);
+  }
+};
