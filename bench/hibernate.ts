@@ -77,9 +77,9 @@ const cycle = async (dir: string, id: string, primary: ObjectStoreShape, locatio
   mark = performance.now();
   if (fs.existsSync(dir)) throw new Error("hibernation left the folder");
   const [resumeMs] = await timeIt(async () => {
-    await resumeFolder({ targetDir: dir, location, primary, holder: "bench" });
+    const { verifiedLog } = await resumeFolder({ targetDir: dir, location, primary, holder: "bench" });
     phase("restore+verify");
-    const host = await WorkspaceHost.open(dir, id, "bench", false, { fsync: "batch" });
+    const host = await WorkspaceHost.open(dir, id, "bench", false, { fsync: "batch", verifiedLog });
     phase("open");
     await host.ws.lifecycle.resume();
     while (host.ws.status() !== "active") await new Promise((r) => setTimeout(r, 1));

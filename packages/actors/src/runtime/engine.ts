@@ -1,4 +1,4 @@
-import { openLog, type AppendInput, type Clock, type Envelope, type EventLog, type FsyncPolicy, type Random, type Storage, type Timer } from "@atelier/events";
+import { openLog, type AppendInput, type Clock, type Envelope, type EventLog, type FsyncPolicy, type Random, type Storage, type Timer, type VerifiedLog } from "@atelier/events";
 import { atelierCatalogue, foldInto, snapshotsOf, timersOf, worldOf, type ActorSnapshot, type TimerSpec } from "../machines/index.ts";
 import { CommandRejected } from "./errors.ts";
 import { drain, reactor } from "./reactions.ts";
@@ -15,6 +15,8 @@ export interface EngineOptions {
   readonly snapshotEvery: number;
   /** Minimum spacing of idle-timer touches caused by activity (ms). */
   readonly touchGranularityMs: number;
+  /** What a restore just verified of the log (`LogOptions.verified`). */
+  readonly verifiedLog?: VerifiedLog | undefined;
 }
 
 /** What one committed transaction did, in seq order: its envelopes and its post-commit effects. */
@@ -82,6 +84,7 @@ export class Engine {
       clock: options.clock,
       storage: options.storage,
       ...(options.random ? { random: options.random } : {}),
+      ...(options.verifiedLog ? { verified: options.verifiedLog } : {}),
     });
     try {
       const snapshot = loadSnapshot(options.storage, dir, log);

@@ -1,4 +1,4 @@
-import { cryptoRandom, joinPath, nodeStorage, systemClock, type Clock, type EventLog, type FsyncPolicy, type Random, type Storage } from "@atelier/events";
+import { cryptoRandom, joinPath, nodeStorage, systemClock, type Clock, type EventLog, type FsyncPolicy, type Random, type Storage, type VerifiedLog } from "@atelier/events";
 import { Bus } from "../bus/bus.ts";
 import { createCoordinator, type AgentCoordinator } from "../coordinator/coordinator.ts";
 import {
@@ -42,6 +42,8 @@ export interface WorkspaceOptions {
   readonly touchGranularityMs?: number;
   /** Where hibernation stores its snapshot (default: `<dir>/archive` on the same storage, so it is archived with the folder). */
   readonly snapshotStore?: SnapshotStore;
+  /** What a restore just verified of the log (`LogOptions.verified`): not checked again on open. */
+  readonly verifiedLog?: VerifiedLog | undefined;
 }
 
 const disconnectAll = (tx: Tx) => {
@@ -69,6 +71,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
     fsync: options.fsync ?? "batch",
     snapshotEvery: options.snapshotEvery ?? 1000,
     touchGranularityMs,
+    verifiedLog: options.verifiedLog,
   });
   const snapshotStore = options.snapshotStore ?? folderSnapshotStore(storage, joinPath(dir, "archive"));
   const bus = new Bus(engine, random);

@@ -16,28 +16,33 @@ export interface SegmentChain {
   readonly lastHash: string | undefined;
   /** Bytes after the last newline (a torn tail). */
   readonly tornBytes: number;
+  /** The workspace its lines carry (each checked against it), when it has any. */
+  readonly workspace: string | undefined;
 }
 
 /**
  * The checks of `scanLog` (its very line check, `writerLineHash`, with its parsing fallback), made
  * on a segment's bytes as they stream by (while they are gzip'd or gunzip'd), so an archive reads
  * its log once: every line valid UTF-8 JSON with a type, seq dense from the segment's first, each
- * hash covering its line and its predecessor's, and the workspace when one is given. The first
- * line's hash needs the previous segment's last hash, so it is kept for `linkSegments`.
+ * hash covering its line and its predecessor's, and one workspace throughout (the one given, else
+ * the first line's). The first line's hash needs the previous segment's last hash, so it is kept
+ * for `linkSegments`.
  */
 export class SegmentVerifier {
   private carry: Buffer | undefined;
   private expected: number;
   private prevHash: string | undefined;
   private first: SegmentChain["first"];
-  private readonly wsField: Uint8Array | undefined;
+  private workspace: string | undefined;
+  private wsField: Uint8Array | undefined;
 
   constructor(
     readonly file: string,
     readonly firstSeq: number,
-    readonly workspace?: string,
+    workspace?: string,
   ) {
     this.expected = firstSeq;
+    this.workspace = workspace;
     this.wsField = workspaceField(workspace);
   }
 
@@ -57,8 +62,13 @@ export class SegmentVerifier {
   private line(data: Buffer, start: number, end: number, ascii: boolean): void {
     const seq = this.expected;
     if (this.prevHash === undefined) {
-      const { line, hash } = slowLineCheck(data, start, end, seq, undefined, this.workspace, this.file);
+      const { line, hash, ws } = slowLineCheck(data, start, end, seq, undefined, this.workspace, this.file);
       this.first = { body: lineBody(line), hash };
+      if (this.workspace === undefined) {
+        if (typeof ws !== "string") throw new LogCorrupted(this.file, seq, "line names no workspace");
+        this.workspace = ws;
+        this.wsField = workspaceField(ws);
+      }
       this.prevHash = hash;
     } else {
       this.prevHash = writerLineHash(data, start, end, seq, this.prevHash, this.wsField, ascii) ?? slowLineCheck(data, start, end, seq, this.prevHash, this.workspace, this.file).hash;
@@ -67,20 +77,29 @@ export class SegmentVerifier {
   }
 
   end(): SegmentChain {
-    return { file: this.file, firstSeq: this.firstSeq, lastSeq: this.expected - 1, first: this.first, lastHash: this.prevHash, tornBytes: this.carry?.length ?? 0 };
+    return {
+      file: this.file, firstSeq: this.firstSeq, lastSeq: this.expected - 1, first: this.first, lastHash: this.prevHash,
+      tornBytes: this.carry?.length ?? 0, workspace: this.workspace,
+    };
   }
 }
 
 /**
  * Joins verified segments (in log order) into one chain: each starts at the seq after its
  * predecessor's last, its first line hashes onto that one's last hash, and only the last may be
- * torn. Returns the head and last hash, as `scanLog` would.
+ * torn, and all carry the same workspace. Returns the head and last hash, as `scanLog` would,
+ * and the workspace (undefined for a log without lines).
  */
-export const linkSegments = (segments: readonly SegmentChain[]): { head: number; lastHash: string; torn: SegmentChain | undefined } => {
+export const linkSegments = (segments: readonly SegmentChain[]): { head: number; lastHash: string; torn: SegmentChain | undefined; workspace: string | undefined } => {
   let expected = 1;
   let prevHash = GENESIS_HASH;
   let torn: SegmentChain | undefined;
+  let workspace: string | undefined;
   segments.forEach((s, i) => {
+    if (s.workspace !== undefined) {
+      workspace ??= s.workspace;
+      if (s.workspace !== workspace) throw new LogCorrupted(s.file, s.firstSeq, `line belongs to workspace ${s.workspace}`);
+    }
     if (s.firstSeq !== expected) throw new LogCorrupted(s.file, expected, `segment starts at seq ${s.firstSeq}, expected ${expected}`);
     if (s.tornBytes > 0) {
       if (i !== segments.length - 1) throw new LogCorrupted(s.file, s.lastSeq + 1, "segment ends in a partial line");
@@ -92,5 +111,5 @@ export const linkSegments = (segments: readonly SegmentChain[]): { head: number;
     }
     expected = s.lastSeq + 1;
   });
-  return { head: expected - 1, lastHash: prevHash, torn };
+  return { head: expected - 1, lastHash: prevHash, torn, workspace };
 };

@@ -7,7 +7,8 @@ import { ArchiveRefused } from "./errors.ts";
 import { workspacePrefix, type WorkspaceLocation } from "./layout.ts";
 import type { ArchiveManifest } from "./manifest.ts";
 import { objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
-import { copyArchive, latestArchive, restoreArchive } from "./reader.ts";
+import { copyArchive, latestArchive, restoreVerified } from "./reader.ts";
+import type { VerifiedLog } from "../log/verify.ts";
 import { writeArchive } from "./writer.ts";
 
 /** Another host claimed the resume of this archive first (I17): the loser must not open it. */
@@ -96,6 +97,8 @@ export interface ResumeOptions {
 export interface ResumeResult {
   readonly manifest: ArchiveManifest;
   readonly from: "primary" | "mirror";
+  /** What the restore verified of the log: pass it to the open (`LogOptions.verified`). */
+  readonly verifiedLog: VerifiedLog | undefined;
 }
 
 /** The claim key of an archive: one create-only object per archive, so one resumer per hibernation. */
@@ -106,7 +109,8 @@ export const claimKey = (location: WorkspaceLocation, archiveId: string): string
  * primary (a loser gets WorkspaceClaimed and opens nothing), restores it with every hash and
  * the log's chain verified, and falls back to the mirror when the primary's copy is missing or
  * fails verification. When both fail, nothing is at `targetDir`. The caller then opens the
- * folder and sends the workspace its resume command.
+ * folder (with `verifiedLog`, so the chain just checked is not checked again) and sends the
+ * workspace its resume command.
  */
 export const resumeFolder = async (options: ResumeOptions): Promise<ResumeResult> => {
   const { targetDir, location, primary, mirror, holder } = options;
@@ -119,11 +123,11 @@ export const resumeFolder = async (options: ResumeOptions): Promise<ResumeResult
     throw new WorkspaceClaimed({ archiveId, holder: new TextDecoder().decode(await store.get(claimKey(location, archiveId))) });
   });
   try {
-    return { manifest: await restoreArchive({ store: primary, location, archiveId, targetDir }), from: "primary" };
+    return { ...(await restoreVerified({ store: primary, location, archiveId, targetDir })), from: "primary" };
   } catch (primaryError) {
     if (mirror === undefined || primaryError instanceof ArchiveRefused) throw primaryError;
     try {
-      return { manifest: await restoreArchive({ store: mirror, location, archiveId, targetDir }), from: "mirror" };
+      return { ...(await restoreVerified({ store: mirror, location, archiveId, targetDir })), from: "mirror" };
     } catch (mirrorError) {
       throw new ResumeFailed({ primary: primaryError, mirror: mirrorError });
     }

@@ -7,5 +7,5 @@ export * from "./blobs.ts";
 export * from "./layout.ts";
 export * from "./manifest.ts";
 export { writeArchive, type WriteArchiveOptions, type WrittenArchive } from "./writer.ts";
-export { copyArchive, latestArchive, listArchives, readManifest, restoreArchive, verifyArchive, type ArchiveEntry, type RestoreOptions } from "./reader.ts";
+export { copyArchive, latestArchive, listArchives, readManifest, restoreArchive, restoreVerified, verifyArchive, type ArchiveEntry, type RestoredArchive, type RestoreOptions } from "./reader.ts";
 export * from "./hibernate.ts";

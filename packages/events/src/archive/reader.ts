@@ -9,7 +9,9 @@ import { ArchiveCorrupted, ArchiveRefused, NotFound } from "./errors.ts";
 import { manifestKey, parseManifestKey, workspacePrefix, type WorkspaceLocation } from "./layout.ts";
 import { decodeManifest, type ArchiveManifest, type ArchivePart } from "./manifest.ts";
 import { fileSource, objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
-import { decodeFile, hashFile, mapLimit } from "./streams.ts";
+import { decodeFile, hashFile, mapLimit, type Digest } from "./streams.ts";
+import { GENESIS_HASH } from "../envelope.ts";
+import type { VerifiedLog } from "../log/verify.ts";
 
 export interface ArchiveEntry {
   readonly location: WorkspaceLocation;
@@ -68,7 +70,20 @@ const fsyncPath = async (path: string) => {
  * that it ends at the manifest's head and hash, and only then renames the folder into place.
  * On any failure the staging folder is removed and nothing appears at `targetDir`.
  */
-export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveManifest> => {
+export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveManifest> => (await restoreVerified(options)).manifest;
+
+export interface RestoredArchive {
+  readonly manifest: ArchiveManifest;
+  /**
+   * The log as the restore verified it, for the open that follows (`LogOptions.verified`): it
+   * checks only that the files still hold these bytes instead of the whole chain again.
+   * Undefined for a log without lines.
+   */
+  readonly verifiedLog: VerifiedLog | undefined;
+}
+
+/** `restoreArchive`, also returning what it verified of the log. */
+export const restoreVerified = async (options: RestoreOptions): Promise<RestoredArchive> => {
   const { store, location, targetDir } = options;
   if (existsSync(targetDir)) throw new ArchiveRefused({ reason: `${targetDir} already exists: a restore never writes over a workspace` });
   const archiveId = options.archiveId ?? (await latestArchive(store, location));
@@ -80,7 +95,7 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
   await mkdir(dirname(targetDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(targetDir), `.${basename(targetDir)}.restoring-`));
   const downloads = await mkdtemp(join(tmpdir(), "atelier-restore-"));
-  const chains = new Map<string, SegmentVerifier>();
+  const chains = new Map<string, { verifier: SegmentVerifier; content?: Digest }>();
   try {
     await mapLimit(manifest.parts, options.concurrency ?? 4, async (part, index) => {
       const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: part.key, reason });
@@ -90,10 +105,10 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
       await mkdir(dirname(target), { recursive: true });
       let tap: ((chunk: Buffer) => void) | undefined;
       const segment = part.path.startsWith("log/") ? parseSegmentName(part.path.slice(4)) : undefined;
-      if (segment !== undefined && !part.path.slice(4).includes("/")) {
-        const verifier = new SegmentVerifier(part.path, segment);
-        chains.set(part.path, verifier);
-        tap = (chunk) => verifier.push(chunk);
+      const chain = segment === undefined ? undefined : { verifier: new SegmentVerifier(part.path, segment) } as { verifier: SegmentVerifier; content?: Digest };
+      if (chain !== undefined) {
+        chains.set(part.path, chain);
+        tap = (chunk) => chain.verifier.push(chunk);
       }
       let coded;
       try {
@@ -104,13 +119,23 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
       }
       if (coded.stored.size !== part.size || coded.stored.sha256 !== part.sha256) throw corrupt("stored bytes do not match the manifest's sha256");
       if (coded.content.size !== part.contentSize || coded.content.sha256 !== part.contentSha256) throw corrupt("decoded file does not match the manifest's sha256");
+      if (chain !== undefined) chain.content = coded.content;
       await rm(fetched);
     });
-    verifyLog([...chains.keys()].sort().map((path) => chains.get(path)!.end()), manifest, archive);
+    const ordered = [...chains.keys()].sort().map((path) => ({ ...chains.get(path)!, end: chains.get(path)!.verifier.end() }));
+    const workspace = verifyLog(ordered.map((c) => c.end), manifest, archive);
     await Promise.all(manifest.parts.map((p) => fsyncPath(join(staging, p.path))));
     await rename(staging, targetDir);
     await fsyncPath(dirname(targetDir));
-    return manifest;
+    let prevHash = GENESIS_HASH;
+    const verifiedLog: VerifiedLog | undefined = workspace === undefined ? undefined : {
+      workspace,
+      segments: ordered.map(({ end, content }) => {
+        prevHash = end.lastHash ?? prevHash;
+        return { name: end.file.slice(4), bytes: content!.size, sha256: content!.sha256, lastSeq: end.lastSeq, lastHash: prevHash };
+      }),
+    };
+    return { manifest, verifiedLog };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
@@ -119,8 +144,11 @@ export const restoreArchive = async (options: RestoreOptions): Promise<ArchiveMa
   }
 };
 
-/** The chain, checked segment by segment while it was gunzip'd, joined and compared with the manifest. */
-const verifyLog = (segments: readonly SegmentChain[], manifest: ArchiveManifest, archive: string): void => {
+/**
+ * The chain, checked segment by segment while it was gunzip'd, joined and compared with the
+ * manifest; returns the workspace its lines carry.
+ */
+const verifyLog = (segments: readonly SegmentChain[], manifest: ArchiveManifest, archive: string): string | undefined => {
   const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: "log", reason });
   let scan;
   try {
@@ -133,6 +161,7 @@ const verifyLog = (segments: readonly SegmentChain[], manifest: ArchiveManifest,
   if (scan.head !== manifest.log.head || scan.lastHash !== manifest.log.lastHash) {
     throw corrupt(`ends at seq ${scan.head}, the manifest says ${manifest.log.head}`);
   }
+  return scan.workspace;
 };
 
 /** Restores into a temporary folder and removes it: every hash and the log chain, checked. */

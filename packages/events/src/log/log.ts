@@ -9,7 +9,7 @@ import { nodeStorage } from "../storage/node.ts";
 import { joinPath, type AppendFile, type Storage, type StorageLock } from "../storage/storage.ts";
 import { parseLine, readLines, type RawLine } from "./reader.ts";
 import { INDEX_EVERY, logDir, segmentName, type Segment } from "./segments.ts";
-import { scanLog, type TornTail } from "./verify.ts";
+import { scanLog, type TornTail, type VerifiedLog } from "./verify.ts";
 
 /** When an append counts as durable. */
 export type FsyncPolicy = "always" | "batch" | "none";
@@ -30,11 +30,19 @@ export interface LogOptions {
   readonly owner?: string;
   /** Committed envelopes kept in memory for live tails (default 8,192). */
   readonly recentCapacity?: number;
+  /**
+   * What the caller verified of this log's files moments before (the restore of an archive):
+   * lines still byte-identical to it are not checked again; a hint that does not match the files
+   * means the whole chain is checked. See `scanLog`.
+   */
+  readonly verified?: VerifiedLog;
 }
 
 /** What opening found and repaired. */
 export interface Recovery {
   readonly truncated: TornTail | undefined;
+  /** Lines taken on `LogOptions.verified`'s word instead of checked again. */
+  readonly vouched: number;
 }
 
 interface PendingGroup {
@@ -121,7 +129,8 @@ export class EventLog {
 
   /**
    * Opens (creating if needed) the log of the workspace folder `workspaceDir`: takes the writer
-   * lock, verifies the whole chain, and truncates a torn final line.
+   * lock, verifies the whole chain (but for lines `options.verified` vouches for), and truncates a
+   * torn final line.
    */
   static async open(workspaceDir: string, options: LogOptions): Promise<EventLog> {
     const storage = options.storage ?? nodeStorage();
@@ -129,7 +138,7 @@ export class EventLog {
     storage.ensureDir(dir);
     const lock = storage.acquireLock(joinPath(dir, "writer.lock"), options.owner ?? `atelier pid ${process.pid}`);
     try {
-      const scanned = scanLog(storage, dir, options.workspace);
+      const scanned = scanLog(storage, dir, options.workspace, options.verified);
       if (scanned.torn) {
         const file = storage.openAppend(scanned.torn.file);
         try {
@@ -151,7 +160,7 @@ export class EventLog {
         }
       }
       if (scanned.segments.length > 0) await storage.syncDir(dir);
-      return new EventLog(options.workspace, options.catalogue, { truncated: scanned.torn }, lock, { ...options, storage }, dir, scanned);
+      return new EventLog(options.workspace, options.catalogue, { truncated: scanned.torn, vouched: scanned.vouched }, lock, { ...options, storage }, dir, scanned);
     } catch (error) {
       lock.release();
       throw error;

@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from "../envelope.ts";
 import { isAscii, isUtf8 } from "node:buffer";
+import { hash as digest } from "node:crypto";
 import { chainHash, HASH_SUFFIX_LENGTH, lineHashMatches } from "./encode.ts";
 import { LogCorrupted } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -19,33 +20,90 @@ export interface ScanResult {
   readonly head: number;
   readonly lastHash: string;
   readonly torn: TornTail | undefined;
+  /** Lines taken on a `VerifiedLog`'s word instead of checked again (0 without one, or when it did not match). */
+  readonly vouched: number;
 }
 
 const NEWLINE = 10;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
+ * What a caller verified of a log moments before, segment by segment, in log order: the
+ * restore of an archive checks the whole chain as it writes the files, and hands this to the
+ * open that follows so the same bytes are not checked twice. See `scanLog`.
+ */
+export interface VerifiedLog {
+  /** The workspace every verified line carries. */
+  readonly workspace: string;
+  readonly segments: readonly VerifiedSegment[];
+}
+
+export interface VerifiedSegment {
+  /** The segment file's name (`<first seq>.jsonl`). */
+  readonly name: string;
+  /** How many of its first bytes were verified: whole lines, ending in a newline. */
+  readonly bytes: number;
+  /** sha256 (hex) of those bytes. */
+  readonly sha256: string;
+  /** The seq of its last verified line (first seq - 1 when it has none). */
+  readonly lastSeq: number;
+  /** That line's hash (its predecessor's when it has none). */
+  readonly lastHash: string;
+}
+
+/**
  * Reads every segment and checks the chain: seq is dense from 1, each hash covers its line and its
  * predecessor's hash, and the workspace id matches. Only a last line without its newline counts as
  * torn; anything else that is wrong throws LogCorrupted naming the file and seq.
+ *
+ * With `verified` (for the same workspace), the lines it covers are not checked again when the
+ * files still hold exactly the verified bytes: each hinted segment, in order from the first, must
+ * have its name, at least its byte count, sha256 over those bytes equal to the hint's, the
+ * hint's number of lines, and its last line's hash equal to the hint's. Those lines are then
+ * only indexed, and the check resumes after them (bytes appended since, later segments). A hint
+ * that does not match in any way is dropped and the whole log is checked, so a hint can skip
+ * work but never make the log accept bytes that were not verified. What it does trust is its
+ * producer's word that those bytes formed a valid chain.
  */
-export const scanLog = (storage: Storage, dir: string, workspace?: string): ScanResult => {
+export const scanLog = (storage: Storage, dir: string, workspace?: string, verified?: VerifiedLog): ScanResult => {
+  if (verified !== undefined && (workspace === undefined || workspace === verified.workspace)) {
+    const trusted = scan(storage, dir, workspace, verified.segments);
+    if (trusted !== undefined) return trusted;
+  }
+  return scan(storage, dir, workspace, undefined)!;
+};
+
+/** The scan; with `hint`, undefined when the files do not match it. */
+const scan = (storage: Storage, dir: string, workspace: string | undefined, hint: readonly VerifiedSegment[] | undefined): ScanResult | undefined => {
   const names = storage.list(dir).filter((n) => parseSegmentName(n) !== undefined);
   const segments: Segment[] = [];
   let expected = 1;
   let prevHash = GENESIS_HASH;
   let torn: TornTail | undefined;
   const wsField = workspaceField(workspace);
+  let trusting = hint !== undefined && hint.length > 0 && hint.length <= names.length;
+  let vouched = 0;
+  if (hint !== undefined && !trusting) return undefined;
 
-  names.forEach((name, i) => {
+  for (const [i, name] of names.entries()) {
     const path = joinPath(dir, name);
     const firstSeq = parseSegmentName(name)!;
     const isLast = i === names.length - 1;
     if (firstSeq !== expected) throw new LogCorrupted(path, expected, `segment starts at seq ${firstSeq}, expected ${expected}`);
     const data = asBuffer(storage.readFile(path) ?? new Uint8Array(0));
-    const ascii = isAscii(data);
     const segment: Segment = { name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] };
     let start = 0;
+    const hinted = trusting ? hint![i] : undefined;
+    if (hinted !== undefined) {
+      if (!indexVerified(data, hinted, segment, prevHash)) return undefined;
+      vouched += hinted.lastSeq - firstSeq + 1;
+      start = hinted.bytes;
+      expected = hinted.lastSeq + 1;
+      prevHash = hinted.lastHash;
+      // Only a prefix is trusted: after bytes it does not cover, every line is checked.
+      if (hinted.bytes !== data.length) trusting = false;
+    } else trusting = false;
+    const ascii = start === data.length || isAscii(data.subarray(start));
     while (start < data.length) {
       const end = data.indexOf(NEWLINE, start);
       if (end === -1) {
@@ -62,8 +120,30 @@ export const scanLog = (storage: Storage, dir: string, workspace?: string): Scan
       start = end + 1;
     }
     segments.push(segment);
-  });
-  return { segments, head: expected - 1, lastHash: prevHash, torn };
+  }
+  return { segments, head: expected - 1, lastHash: prevHash, torn, vouched };
+};
+
+/**
+ * Whether `data` starts with exactly the bytes `hinted` describes (see scanLog); if so, indexes
+ * its lines into `segment` without checking them.
+ */
+const indexVerified = (data: Buffer, hinted: VerifiedSegment, segment: Segment, prevHash: string): boolean => {
+  const { bytes } = hinted;
+  if (hinted.name !== segment.name || !Number.isSafeInteger(bytes) || bytes < 0 || bytes > data.length) return false;
+  if (bytes === 0) return hinted.lastSeq === segment.firstSeq - 1 && hinted.lastHash === prevHash;
+  if (data[bytes - 1] !== NEWLINE || digest("sha256", data.subarray(0, bytes), "hex") !== hinted.sha256) return false;
+  let seq = segment.firstSeq;
+  let start = 0;
+  let end = -1;
+  for (; start < bytes; seq++) {
+    end = data.indexOf(NEWLINE, start);
+    if (seq === segment.firstSeq || seq - segment.index.at(-1)![0] >= INDEX_EVERY) segment.index.push([seq, start]);
+    start = end + 1;
+  }
+  segment.lastSeq = seq - 1;
+  segment.bytes = bytes;
+  return segment.lastSeq === hinted.lastSeq && end >= HASH_SUFFIX_LENGTH && data.toString("latin1", end - 66, end - 2) === hinted.lastHash;
 };
 
 const OPEN_SEQ = Buffer.from('{"seq":');
@@ -127,7 +207,7 @@ export const writerLineHash = (
  */
 export const slowLineCheck = (
   data: Uint8Array, start: number, end: number, seq: number, prevHash: string | undefined, workspace: string | undefined, path: string,
-): { line: string; hash: string } => {
+): { line: string; hash: string; ws: unknown } => {
   const fail = (reason: string) => new LogCorrupted(path, seq, reason);
   let line: string;
   let record: { seq?: unknown; ws?: unknown; hash?: unknown; type?: unknown };
@@ -143,5 +223,5 @@ export const slowLineCheck = (
   if (typeof record.hash !== "string" || line.length <= HASH_SUFFIX_LENGTH || (prevHash !== undefined && !lineHashMatches(line, prevHash, record.hash))) {
     throw fail("hash does not match the line and its predecessor");
   }
-  return { line, hash: record.hash };
+  return { line, hash: record.hash, ws: record.ws };
 };

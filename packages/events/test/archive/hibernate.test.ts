@@ -14,6 +14,8 @@ import {
   VirtualClock,
   WorkspaceClaimed,
   workspacePrefix,
+  nodeStorage,
+  scanLog,
   type HibernateStep,
   type ObjectStoreDriver,
   type WorkspaceLocation,
@@ -74,6 +76,9 @@ describe("hibernate and resume a workspace folder", () => {
     const resumed = await resumeFolder({ targetDir: s.dir, location: s.location, primary: s.primary, mirror: s.mirror, holder: "host-a" });
     expect(resumed.from).toBe("primary");
     expectRestored(s, s.dir);
+    // What the restore verified is what the open would have checked: taken whole, not checked twice.
+    const full = scanLog(nodeStorage(), join(s.dir, "log"), s.location.workspace);
+    expect(scanLog(nodeStorage(), join(s.dir, "log"), s.location.workspace, resumed.verifiedLog)).toEqual({ ...full, vouched: full.head });
   });
 
   it("leaves the folder intact or a complete verified archive when it crashes at any step", async () => {

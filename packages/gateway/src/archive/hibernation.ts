@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { copyArchive, hibernateFolder, latestArchive, readManifest, resumeFolder, type Clock } from "@atelier/events";
+import { copyArchive, hibernateFolder, latestArchive, readManifest, resumeFolder, type Clock, type VerifiedLog } from "@atelier/events";
 import { CommandRejected } from "@atelier/actors";
 import { listAgents } from "@atelier/projections";
 import type { ArchiveRecord, HeldPrompt, WorkspaceCatalog } from "../catalog/workspaces.ts";
@@ -124,6 +124,7 @@ export const restoreHost = async (ctx: HibernationContext, id: string): Promise<
   if (row.state === "open") throw new Error(`workspace ${id} is not hibernated`);
   const dir = workspaceDir(ctx.dataDir, id);
   let from: "primary" | "mirror" | "local" = "local";
+  let verifiedLog: VerifiedLog | undefined;
   if (!existsSync(dir)) {
     ctx.catalog.setState(id, "resuming");
     try {
@@ -136,6 +137,7 @@ export const restoreHost = async (ctx: HibernationContext, id: string): Promise<
         holder: ctx.settings.holder ?? "atelier",
       });
       from = restored.from;
+      verifiedLog = restored.verifiedLog;
       if (from === "mirror") ctx.log(`workspace ${id}: the primary's archive failed verification; resumed from the mirror`);
     } catch (error) {
       ctx.catalog.setState(id, "hibernated", row.archive && { ...row.archive, resumeError: message(error) });
@@ -144,7 +146,7 @@ export const restoreHost = async (ctx: HibernationContext, id: string): Promise<
   } else {
     ctx.catalog.setState(id, "resuming");
   }
-  const host = await WorkspaceHost.open(dir, id, row.name, row.demo, ctx.hostOptions);
+  const host = await WorkspaceHost.open(dir, id, row.name, row.demo, { ...ctx.hostOptions, verifiedLog });
   try {
     const held = ctx.catalog.held(id);
     for (const prompt of held) {

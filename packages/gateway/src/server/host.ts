@@ -1,4 +1,4 @@
-import type { Clock, Envelope, FsyncPolicy } from "@atelier/events";
+import type { Clock, Envelope, FsyncPolicy, VerifiedLog } from "@atelier/events";
 import { openWorkspace, type Workspace } from "@atelier/actors";
 import { openProjection, type Projection } from "@atelier/projections";
 
@@ -17,6 +17,8 @@ export interface HostOptions {
   readonly clock?: Clock;
   readonly fsync?: FsyncPolicy;
   readonly onError?: (error: unknown) => void;
+  /** What a restore just verified of the log: the open does not check it again. */
+  readonly verifiedLog?: VerifiedLog | undefined;
 }
 
 /**
@@ -46,6 +48,7 @@ export class WorkspaceHost {
       name,
       ...(options.clock ? { clock: options.clock } : {}),
       fsync: options.fsync ?? "batch",
+      ...(options.verifiedLog ? { verifiedLog: options.verifiedLog } : {}),
     });
     try {
       const projection = await openProjection(dir, ws.log, { ...(options.onError ? { onError: options.onError } : {}) });
