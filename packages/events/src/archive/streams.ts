@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
@@ -42,15 +42,21 @@ export interface Coded {
 
 export type Encoding = "gzip" | "identity";
 
+/** A buffer as a stream of CHUNK-sized views. */
+function* chunksOf(bytes: Buffer): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += CHUNK) yield bytes.subarray(at, at + CHUNK);
+}
+
 /**
- * Copies `from` to `to`, gzip'ing it when asked, hashing both sides in the same pass; `tap` sees
- * the file's own bytes on the way (the log's chain is verified there).
+ * Copies `from` (a file, or bytes) to `to`, gzip'ing it when asked, hashing both sides in the
+ * same pass; `tap` sees the file's own bytes on the way (the log's chain is verified there).
  */
-export const encodeFile = async (from: string, to: string, encoding: Encoding, level: number, tap?: (chunk: Buffer) => void): Promise<Coded> => {
+export const encodeFile = async (from: string | Buffer, to: string, encoding: Encoding, level: number, tap?: (chunk: Buffer) => void): Promise<Coded> => {
   const content = meter(tap);
   const stored = meter();
   const middle = encoding === "gzip" ? [createGzip({ level, chunkSize: CHUNK })] : [];
-  await pipeline(createReadStream(from, { highWaterMark: CHUNK }), content.stream, ...middle, stored.stream, createWriteStream(to));
+  const input = typeof from === "string" ? createReadStream(from, { highWaterMark: CHUNK }) : Readable.from(chunksOf(from), { objectMode: false });
+  await pipeline(input, content.stream, ...middle, stored.stream, createWriteStream(to));
   return { stored: stored.digest(), content: content.digest() };
 };
 

@@ -26,6 +26,8 @@ export interface WriteArchiveOptions {
   readonly concurrency?: number;
   /** zlib level for gzip'd parts (default 1: JSONL still shrinks ~5x, and hibernation stays fast). */
   readonly gzipLevel?: number;
+  /** Databases up to this many bytes are copied in memory, larger ones by online backup to a file (default 256 MiB). */
+  readonly inMemoryDatabaseBytes?: number;
 }
 
 export interface WrittenArchive {
@@ -60,13 +62,25 @@ const kindOf = (path: string): Kind => {
   return "file";
 };
 
-/** A consistent copy of a live SQLite database (the online backup API), WAL folded in. */
-const backupDatabase = async (from: string, to: string): Promise<void> => {
+/** Databases up to this size are copied into memory (`serialize`) rather than backed up to a file. */
+const IN_MEMORY_DATABASE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A consistent copy of a live SQLite database, WAL folded in: read in one read transaction
+ * (`sqlite3_serialize`, ~4x faster than the page-stepped online backup and no file to write and
+ * read back) when it is small enough to hold in memory; otherwise the online backup API to `to`.
+ * Returns the bytes, or undefined when they are in `to`.
+ */
+const copyDatabase = async (from: string, to: string, inMemoryBytes: number): Promise<Buffer | undefined> => {
   // Loaded on demand: most users of @atelier/events never archive and need not load the addon.
   const { default: Database } = await import("better-sqlite3");
   const db = new Database(from, { readonly: true, fileMustExist: true });
   try {
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    if (pages * pageSize <= inMemoryBytes) return db.serialize();
     await db.backup(to);
+    return undefined;
   } finally {
     db.close();
   }
@@ -106,10 +120,10 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
       const source = join(workspaceDir, path);
       const staged = join(scratch, String(index));
       const encoding: Encoding = kind === "blob" ? "identity" : "gzip";
-      let input = source;
+      let input: string | Buffer = source;
       if (kind === "database") {
-        input = `${staged}.db`;
-        await backupDatabase(source, input);
+        const backup = `${staged}.db`;
+        input = (await copyDatabase(source, backup, options.inMemoryDatabaseBytes ?? IN_MEMORY_DATABASE_BYTES)) ?? backup;
       }
       let tap: ((chunk: Buffer) => void) | undefined;
       if (kind === "segment") {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,6 +63,24 @@ const archived = async () => {
   db.close();
   return { location, prefix, root, store, dir, written };
 };
+
+describe("the projection database in an archive", () => {
+  it("is copied in memory when small and by online backup when not; both restore every row, the WAL's too", async () => {
+    const location = freshLocation();
+    const dir = join(tempDir(), "ws");
+    const { db } = await makeWorkspace(dir, location, 500);
+    expect(statSync(join(dir, "projections.db-wal")).size).toBeGreaterThan(0);
+    const dump = dumpDatabase(join(dir, "projections.db"));
+    for (const inMemoryDatabaseBytes of [undefined, 0]) {
+      const store = makeObjectStore(localStoreDriver(join(tempDir(), "bucket")), fast);
+      await writeArchive({ store, location, workspaceDir: dir, clock: clockAt("2026-02-01T02:00:00Z"), ...(inMemoryDatabaseBytes === undefined ? {} : { inMemoryDatabaseBytes }) });
+      const target = join(tempDir(), "restored");
+      await restoreArchive({ store, location, targetDir: target });
+      expect(dumpDatabase(join(target, "projections.db")), `inMemoryDatabaseBytes ${inMemoryDatabaseBytes}`).toBe(dump);
+    }
+    db.close();
+  });
+});
 
 describe.each(Object.keys(drivers))("archive round trip through %s", (label) => {
   it("restores the log, snapshots, blobs and files byte for byte and the projections row for row", async () => {
