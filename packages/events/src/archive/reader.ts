@@ -120,11 +120,11 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
       if (coded.stored.size !== part.size || coded.stored.sha256 !== part.sha256) throw corrupt("stored bytes do not match the manifest's sha256");
       if (coded.content.size !== part.contentSize || coded.content.sha256 !== part.contentSha256) throw corrupt("decoded file does not match the manifest's sha256");
       if (chain !== undefined) chain.content = coded.content;
-      await rm(fetched);
+      // Synced here, while other parts still decode; all are durable before the rename.
+      await Promise.all([fsyncPath(target), rm(fetched)]);
     });
     const ordered = [...chains.keys()].sort().map((path) => ({ ...chains.get(path)!, end: chains.get(path)!.verifier.end() }));
     const workspace = verifyLog(ordered.map((c) => c.end), manifest, archive);
-    await Promise.all(manifest.parts.map((p) => fsyncPath(join(staging, p.path))));
     await rename(staging, targetDir);
     await fsyncPath(dirname(targetDir));
     let prevHash = GENESIS_HASH;
