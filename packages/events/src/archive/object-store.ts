@@ -23,6 +23,8 @@ export interface ObjectSource {
   readonly size: number;
   /** Recorded as object metadata when given. */
   readonly sha256?: string;
+  /** The file holding the bytes, when they are in one: a driver on the same disk may copy it whole. */
+  readonly path?: string;
   open(): Readable;
 }
 
@@ -32,6 +34,7 @@ export type ObjectBody = Uint8Array | ObjectSource;
 export const fileSource = (path: string, sha256?: string): ObjectSource => ({
   size: statSync(path).size,
   ...(sha256 === undefined ? {} : { sha256 }),
+  path,
   open: () => createReadStream(path),
 });
 
@@ -57,6 +60,8 @@ export interface ObjectStoreDriver {
   put(key: string, body: ObjectBody, options: PutOptions, signal: AbortSignal): Promise<ObjectInfo>;
   /** A stream of the object's bytes; NotFound when there is none. */
   open(key: string, signal: AbortSignal): Promise<Readable>;
+  /** Copies the object to the file `path` (optional: without it, `open` is piped to the file). */
+  download?(key: string, path: string, signal: AbortSignal): Promise<void>;
   head(key: string, signal: AbortSignal): Promise<ObjectInfo>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string, signal: AbortSignal): Promise<ObjectInfo[]>;
@@ -162,7 +167,8 @@ export const makeObjectStore = (driver: ObjectStoreDriver, policy: RetryPolicy =
       run("download", key, transferTimeoutMs, async (signal) => {
         const partial = `${path}.download`;
         try {
-          await pipeline(await driver.open(key, signal), createWriteStream(partial), { signal });
+          if (driver.download) await driver.download(key, partial, signal);
+          else await pipeline(await driver.open(key, signal), createWriteStream(partial), { signal });
           const { size } = await stat(partial);
           await rename(partial, path);
           return size;
