@@ -108,7 +108,7 @@ export async function run(): Promise<void> {
         const target = path.join(out, path.relative(dir, f) + ".gz");
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const fd = fs.openSync(target, "w");
-        fs.writeSync(fd, gzipSync(fs.readFileSync(f), { level: 1 }));
+        fs.writeSync(fd, gzipSync(fs.readFileSync(f), { level: 1, memLevel: 9 }));
         fs.fsyncSync(fd);
         fs.closeSync(fd);
       }
@@ -116,7 +116,7 @@ export async function run(): Promise<void> {
     const client = s3Client({ endpoint: s3.endpoint, credentials: s3.credentials });
     const [rawS3Ms] = await timeIt(async () => {
       for (const f of files) {
-        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `raw/${path.relative(dir, f)}.gz`, Body: gzipSync(fs.readFileSync(f), { level: 1 }) }));
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `raw/${path.relative(dir, f)}.gz`, Body: gzipSync(fs.readFileSync(f), { level: 1, memLevel: 9 }) }));
       }
     });
 
