@@ -1,4 +1,4 @@
-import { LogCorrupted, MemoryJetStream, seededRandom, StorageError, VirtualClock, type FsyncPolicy, type Random, type Timer } from "@atelier/events";
+import { LogCorrupted, LogFailed, MemoryJetStream, seededRandom, StorageError, VirtualClock, type FsyncPolicy, type Random, type Timer } from "@atelier/events";
 import { LogModel } from "../checkers/model.ts";
 import { Probes } from "../checkers/probes.ts";
 import { fail, Violation } from "../checkers/violation.ts";
@@ -195,7 +195,8 @@ export class World {
       this.note("sim.fail_closed", { message });
       return;
     }
-    if (error instanceof StorageError) {
+    // An append made while recovering (requeues, disconnects) fails the log with the disk's error as its cause.
+    if (error instanceof StorageError || (error instanceof LogFailed && error.cause instanceof StorageError)) {
       this.probes.reach("recovery failed and was retried (F27)");
       this.storage.clearFaults();
       this.note("sim.recovery_io_error", { message });
