@@ -47,16 +47,27 @@ export class SegmentVerifier {
   }
 
   push(chunk: Buffer): void {
-    const data = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
-    const ascii = isAscii(data);
     let start = 0;
-    for (;;) {
-      const end = data.indexOf(NEWLINE, start);
-      if (end === -1) break;
-      this.line(data, start, end, ascii);
+    if (this.carry !== undefined) {
+      // Only the line split across chunks is joined; the rest is checked where it lies.
+      const end = chunk.indexOf(NEWLINE);
+      if (end === -1) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        return;
+      }
+      const joined = Buffer.concat([this.carry, chunk.subarray(0, end)]);
+      this.carry = undefined;
+      this.line(joined, 0, joined.length, isAscii(joined));
       start = end + 1;
     }
-    this.carry = start === data.length ? undefined : Buffer.from(data.subarray(start));
+    const ascii = isAscii(chunk.subarray(start));
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) break;
+      this.line(chunk, start, end, ascii);
+      start = end + 1;
+    }
+    if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start));
   }
 
   private line(data: Buffer, start: number, end: number, ascii: boolean): void {
