@@ -21,13 +21,13 @@ const meter = (tap?: (chunk: Buffer) => void) => {
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       size += chunk.length;
+      // Passed on first, so the next stage (gzip in the thread pool) works while `tap` checks it.
+      callback(null, chunk);
       try {
         tap?.(chunk);
       } catch (error) {
-        callback(error as Error);
-        return;
+        stream.destroy(error as Error);
       }
-      callback(null, chunk);
     },
   });
   return { stream, digest: (): Digest => ({ size, sha256: hash.digest("hex") }) };

@@ -11,6 +11,7 @@ import {
   gcsStoreDriver,
   latestArchive,
   listArchives,
+  LogCorrupted,
   localStoreDriver,
   makeObjectStore,
   manifestKey,
@@ -79,6 +80,25 @@ describe("the projection database in an archive", () => {
       expect(dumpDatabase(join(target, "projections.db")), `inMemoryDatabaseBytes ${inMemoryDatabaseBytes}`).toBe(dump);
     }
     db.close();
+  });
+});
+
+describe("writing an archive of a damaged log", () => {
+  it("refuses it, naming the seq, and commits no manifest", async () => {
+    const location = freshLocation();
+    const dir = join(tempDir(), "ws");
+    (await makeWorkspace(dir, location, 500)).db.close();
+    const segment = join(dir, "log", readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).sort()[0]!);
+    const bytes = readFileSync(segment);
+    const at = bytes.indexOf("event 42 ") + 1;
+    bytes[at] = bytes[at] === 0x61 ? 0x62 : 0x61;
+    writeFileSync(segment, bytes);
+    const root = join(tempDir(), "bucket");
+    const store = makeObjectStore(localStoreDriver(root), fast);
+    const error = await writeArchive({ store, location, workspaceDir: dir, clock: clockAt("2026-02-01T02:00:00Z") }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LogCorrupted);
+    expect(error).toMatchObject({ seq: 43 });
+    expect(await listArchives(store, location)).toEqual([]);
   });
 });
 
