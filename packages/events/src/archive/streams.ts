@@ -19,10 +19,11 @@ const meter = (tap?: (chunk: Buffer) => void) => {
   let size = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      // Passed on first, so the next stage ((de)compression in the thread pool) works while this
+      // one hashes and `tap` checks the chunk (no stage changes a chunk it was given).
+      callback(null, chunk);
       hash.update(chunk);
       size += chunk.length;
-      // Passed on first, so the next stage (gzip in the thread pool) works while `tap` checks it.
-      callback(null, chunk);
       try {
         tap?.(chunk);
       } catch (error) {
