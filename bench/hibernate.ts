@@ -5,7 +5,8 @@
  * gzip (level 1, as the archive uses) and write them to a folder / PUT them to the same s3rver.
  * Hibernate = the workspace's hibernating state (stop, snapshot, record) + close + archive
  * (parts, manifest, read back) + wipe; resume = claim + download + verify every hash and the
- * chain + rename into place + open (recover, re-arm timers) + `workspace.resumed`.
+ * chain + rename into place + open (given what the restore verified, so the chain is not checked
+ * twice: one sha256 pass over the log instead; recover, re-arm timers) + `workspace.resumed`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
