@@ -1,8 +1,9 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Storage, type File } from "@google-cloud/storage";
+import type { File, Storage } from "@google-cloud/storage";
 import { NotFound, PreconditionFailed, Rejected, Unavailable } from "./errors.ts";
 import { bodySha256, bodySize, type ObjectInfo, type ObjectStoreDriver } from "./object-store.ts";
+import { googleStorage } from "./sdk.ts";
 
 export interface GcsStoreOptions {
   readonly bucket: string;
@@ -26,7 +27,7 @@ const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPI
 export const gcsStoreDriver = (options: GcsStoreOptions): ObjectStoreDriver => {
   const storage =
     options.storage ??
-    new Storage({
+    new (googleStorage().Storage)({
       ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
       ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
       retryOptions: { autoRetry: false, maxRetries: 0 },

@@ -1,15 +1,8 @@
 import type { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { NotFound, PreconditionFailed, Rejected, Unavailable } from "./errors.ts";
 import { bodySha256, bodySize, type ObjectInfo, type ObjectStoreDriver } from "./object-store.ts";
+import { awsS3 } from "./sdk.ts";
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -30,7 +23,7 @@ export interface S3StoreOptions {
  * The SDK's own retries are off: the one retry policy lives in `makeObjectStore`.
  */
 export const s3Client = (options: Omit<S3StoreOptions, "bucket" | "client">): S3Client =>
-  new S3Client({
+  new (awsS3().S3Client)({
     region: options.region ?? "auto",
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
@@ -51,6 +44,7 @@ const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPI
  */
 export const s3StoreDriver = (options: S3StoreOptions): ObjectStoreDriver => {
   const client = options.client ?? s3Client(options);
+  const { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } = awsS3();
   const Bucket = options.bucket;
   const name = `s3:${Bucket}`;
 
