@@ -5,10 +5,9 @@ import { forbidden, notFound, toApiError } from "../http/errors.ts";
 import { ClientFrame } from "../protocol/client.ts";
 import type { Gateway, Session } from "../server/gateway.ts";
 import type { ClientSink, WorkspaceHost } from "../server/host.ts";
-import { RateLimiter } from "../server/limits.ts";
 import { initPayload } from "../server/state.ts";
 import { enqueuePrompt } from "../server/prompts.ts";
-import { admitFrame, closeWith, errorFrame, type FrameGate, type Socket } from "./socket.ts";
+import { admitFrame, closeWith, tokenGate, errorFrame, type FrameGate, type Socket } from "./socket.ts";
 
 /**
  * A studio socket (004's client role): an `init` then every committed event in seq order with no
@@ -31,13 +30,7 @@ export class ClientSession implements ClientSink, Session {
   ) {
     this.name = principal.name;
     this.role = principal.role;
-    this.gate = {
-      role: "client",
-      limiter: new RateLimiter(gw.limits.clientRate, () => gw.clock.now()),
-      metrics: gw.metrics,
-      credentials: () => this.stillValid(),
-      end: (code, reason) => this.end(code, reason),
-    };
+    this.gate = tokenGate(gw, "client", this);
   }
 
   /** Starts the stream: init (or the gap after `since`), then live events. */

@@ -3,8 +3,7 @@ import type { Principal } from "../auth/tokens.ts";
 import { ReplayFrame } from "../protocol/client.ts";
 import type { Gateway, Session } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
-import { RateLimiter } from "../server/limits.ts";
-import { admitFrame, closeWith, type FrameGate, type Socket } from "./socket.ts";
+import { admitFrame, closeWith, tokenGate, type FrameGate, type Socket } from "./socket.ts";
 
 /** A quiet stretch of the log never holds the viewer longer than this (real time). */
 const MAX_PAUSE_MS = 1000;
@@ -36,13 +35,7 @@ export class ReplaySession implements Session {
   ) {
     this.to = host.head;
     this.events = host.ws.log.read({ from, to: this.to })[Symbol.iterator]();
-    this.gate = {
-      role: "replay",
-      limiter: new RateLimiter(gw.limits.clientRate, () => gw.clock.now()),
-      metrics: gw.metrics,
-      credentials: () => this.stillValid(),
-      end: (code, reason) => this.end(code, reason),
-    };
+    this.gate = tokenGate(gw, "replay", this);
   }
 
   open(): void {

@@ -3,7 +3,8 @@ import type { WSContext } from "hono/ws";
 import type { WebSocket } from "ws";
 import { badRequest, type ApiError } from "../http/errors.ts";
 import { decodeInput, parseJson } from "../http/validate.ts";
-import type { RateLimiter } from "../server/limits.ts";
+import type { Gateway, Session } from "../server/gateway.ts";
+import { RateLimiter } from "../server/limits.ts";
 import type { Metrics } from "../server/metrics.ts";
 
 export type Socket = WSContext<WebSocket>;
@@ -43,6 +44,15 @@ export interface FrameGate {
   readonly credentials?: () => boolean;
   end(code: number, reason: string): void;
 }
+
+/** The gate of a socket opened with an API token (studio, replay): the person's rate, the token rechecked per frame. */
+export const tokenGate = (gw: Gateway, role: "client" | "replay", session: Session): FrameGate => ({
+  role,
+  limiter: new RateLimiter(gw.limits.clientRate, () => gw.clock.now()),
+  metrics: gw.metrics,
+  credentials: () => session.stillValid(),
+  end: (code, reason) => session.end(code, reason),
+});
 
 /**
  * Every socket's checks on an incoming frame, in order: rate, credentials, shape. Returns the
