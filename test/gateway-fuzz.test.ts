@@ -106,28 +106,21 @@ it("1,000+ malformed requests and frames: every answer is a reasoned 4xx, the se
     junk.map((v) => JSON.stringify(v)),
     fc.record({ type: fc.constantFrom("prompt", "cancel", "ping", "nope"), agent: junk, text: junk }).map((f) => JSON.stringify(f)),
   ).filter((f) => !/^\{"type":"ping"(,"id":"[^"]+")?\}$/.test(f));
-  for (const frame of sample(badClientFrame, 150, 400)) {
-    const probe = new Probe(t.wsUrl(ws, `token=${t.owner}`));
-    await probe.until((f) => f.type === "init");
+  /** Opens a socket, waits for its first frame of `ready` type, sends `frame`: it must close with 4400 and a reason. */
+  const refusedFrame = async (query: string, ready: string, frame: string) => {
+    const probe = new Probe(t.wsUrl(ws, query));
+    await probe.until((f) => f.type === ready);
     probe.send(frame);
     const { code, reason } = await probe.closed;
     expect(code, frame).toBe(4400);
     expect(reason.length, frame).toBeGreaterThan(0);
     cases++;
-  }
+  };
+  for (const frame of sample(badClientFrame, 150, 400)) await refusedFrame(`token=${t.owner}`, "init", frame);
   // Replay sockets pass the same gate: malformed frames close them with 4400 and are counted.
-  let replayRefused = 0;
-  for (const frame of sample(fc.oneof(notJson, junk.map((v) => JSON.stringify({ type: "rewind", v }))), 40, 700)) {
-    const probe = new Probe(t.wsUrl(ws, `token=${t.owner}&mode=replay&from=1&speed=1000`));
-    await probe.until((f) => f.type === "replay.start");
-    probe.send(frame);
-    const { code, reason } = await probe.closed;
-    expect(code, frame).toBe(4400);
-    expect(reason.length, frame).toBeGreaterThan(0);
-    replayRefused++;
-    cases++;
-  }
-  expect(t.server.gateway.metrics.value("atelier_ws_bad_frames_total", { role: "replay" })).toBe(replayRefused);
+  const badReplayFrames = sample(fc.oneof(notJson, junk.map((v) => JSON.stringify({ type: "rewind", v }))), 40, 700);
+  for (const frame of badReplayFrames) await refusedFrame(`token=${t.owner}&mode=replay&from=1&speed=1000`, "replay.start", frame);
+  expect(t.server.gateway.metrics.value("atelier_ws_bad_frames_total", { role: "replay" })).toBe(badReplayFrames.length);
   for (const q of sample(fc.constantFrom("role=admin", "mode=tail", "since=abc", "role=runner", "role=runner&agent=nobody", "mode=replay&since=1", "from=2", "agent=claude", "speed=0"), 40, 500)) {
     const probe = new Probe(t.wsUrl(ws, `token=${t.owner}&${q}`));
     const { code, reason } = await probe.closed;
@@ -140,15 +133,7 @@ it("1,000+ malformed requests and frames: every answer is a reasoned 4xx, the se
 
   // Runner frames: a runner's connect and disconnect are events themselves; nothing else may be written.
   const badRunnerFrame = fc.oneof(notJson, fc.record({ type: fc.constantFrom("result", "status", "lock.acquire", "chunk"), promptId: junk, state: junk }).map((f) => JSON.stringify(f)));
-  for (const frame of sample(badRunnerFrame, 60, 600)) {
-    const probe = new Probe(t.wsUrl(ws, `role=runner&agent=claude&token=${runnerToken}`));
-    await probe.until((f) => f.type === "hello");
-    probe.send(frame);
-    const { code, reason } = await probe.closed;
-    expect(code, frame).toBe(4400);
-    expect(reason.length, frame).toBeGreaterThan(0);
-    cases++;
-  }
+  for (const frame of sample(badRunnerFrame, 60, 600)) await refusedFrame(`role=runner&agent=claude&token=${runnerToken}`, "hello", frame);
   await host.ws.settled();
   const written = new Set([...host.ws.log.read({ from: head + 1 })].map((e) => e.type));
   expect([...written].filter((type) => !["agent.connected", "agent.disconnected", "workspace.touched"].includes(type))).toEqual([]);
