@@ -59,7 +59,7 @@ interface Cohort {
   readonly ascii: boolean;
   /** Opened a new segment (its directory entry needs a sync too). */
   readonly rolled: boolean;
-  /** performance.now() when it went to the pool with no other sync running, else undefined. */
+  /** When (monotonic ms) it went to the pool with no other sync running, else undefined. */
   poolStart?: number;
 }
 
@@ -295,7 +295,7 @@ export class EventLog {
 
   /** EWMA of blocking fdatasync time in ms; starts optimistic, measured from the first on. */
   private blockingSyncMs = 0;
-  /** When the last blocking sync ended, and how long it took (ms, performance.now()). */
+  /** When the last blocking sync ended, and how long it took (monotonic ms; measurement only). */
   private lastInlineEnd = Number.NEGATIVE_INFINITY;
   private lastInlineMs = 0;
 
