@@ -24,7 +24,7 @@ import {
 } from "@atelier/projections";
 import { Workload } from "../packages/projections/test/support/workload.ts";
 import {
-  diskOf, fmtMs, fmtRate, makeLines, rawPacedFdatasyncLatencies, rawSqliteBatchedInsert, rawSqliteTimelineLoad, removeDir, report, scratchDir, scratchRoot, summarize, type Row,
+  diskOf, flushDir, fmtMs, fmtRate, makeLines, rawPacedFdatasyncLatencies, rawSqliteBatchedInsert, rawSqliteTimelineLoad, removeDir, report, scratchDir, scratchRoot, summarize, type Row,
 } from "./raw.ts";
 
 /** Bump when the workload generator or the log format changes, so a stale cache is not reused. */
@@ -139,6 +139,8 @@ const liveLag = async (cached: string, projectionDb: string, scratch: string): P
   const dir = path.join(scratch, "live");
   fs.cpSync(path.join(cached, "log"), path.join(dir, "log"), { recursive: true });
   fs.copyFileSync(projectionDb, path.join(dir, "projections.db"));
+  // Hundreds of MB just copied: written back now, not by the kernel during the measurement.
+  flushDir(dir);
   // Generated before the clock starts, and the generator dropped: the timed loop only appends.
   const { batches, now } = lagWorkload(cached);
   const log = await openLog(dir, { workspace: "ws_test", catalogue: atelierCatalogue, fsync: "batch", clock: { ...systemClock, now: () => now } });

@@ -27,6 +27,22 @@ export const scratchDir = (name: string): string => {
 export const removeDir = (dir: string): void => fs.rmSync(dir, { recursive: true, force: true });
 
 /** The `df -T` line of the file system holding `dir` (device, type, size), for the report header. */
+/**
+ * fsyncs every file under `dir` (and the folders), so that writeback of a setup copy does not
+ * land inside a latency measurement that follows it.
+ */
+export const flushDir = (dir: string): void => {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    const fd = fs.openSync(file, "r");
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+};
+
 export const diskOf = (dir: string): string => {
   try {
     const out = execFileSync("df", ["-T", "-h", dir], { encoding: "utf8" }).trim().split("\n");
