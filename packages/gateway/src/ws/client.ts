@@ -3,10 +3,11 @@ import type { Principal } from "../auth/tokens.ts";
 import { can } from "../auth/roles.ts";
 import { forbidden, notFound, toApiError } from "../http/errors.ts";
 import { ClientFrame } from "../protocol/client.ts";
-import type { Gateway, Session } from "../server/gateway.ts";
+import type { Gateway } from "../server/gateway.ts";
 import type { ClientSink, WorkspaceHost } from "../server/host.ts";
 import { initPayload } from "../server/state.ts";
 import { enqueuePrompt } from "../server/prompts.ts";
+import { SocketSession } from "./session.ts";
 import { admitFrame, closeWith, tokenGate, errorFrame, type FrameGate, type Socket } from "./socket.ts";
 
 /**
@@ -14,20 +15,20 @@ import { admitFrame, closeWith, tokenGate, errorFrame, type FrameGate, type Sock
  * gap and no duplicate (I19), or an explicit `resync`; ephemeral stream chunks and presence; and
  * prompts or cancels sent by the person, each checked against the token's role at that moment.
  */
-export class ClientSession implements ClientSink, Session {
+export class ClientSession extends SocketSession implements ClientSink {
   readonly id = `c_${randomBytes(4).toString("hex")}`;
   readonly name: string;
   readonly role: string;
   private lastSent = 0;
-  private ended = false;
   private readonly gate: FrameGate;
 
   constructor(
-    private readonly gw: Gateway,
+    gw: Gateway,
     private readonly host: WorkspaceHost,
-    private readonly ws: Socket,
+    ws: Socket,
     private readonly principal: Principal,
   ) {
+    super(gw, ws);
     this.name = principal.name;
     this.role = principal.role;
     this.gate = tokenGate(gw, "client", this);
@@ -91,21 +92,8 @@ export class ClientSession implements ClientSink, Session {
     return this.gw.tokens.live(this.principal.tokenId);
   }
 
-  end(code: number, reason: string): void {
-    if (this.ended) return;
-    this.detach();
-    closeWith(this.ws, code, reason);
-  }
-
-  /** The socket closed (either side): leave the workspace and tell the others. */
-  closed(): void {
-    if (this.ended) return;
-    this.detach();
-  }
-
-  private detach(): void {
-    this.ended = true;
-    this.gw.sessions.delete(this);
+  /** Leaves the workspace and tells the others. */
+  protected release(): void {
     if (this.host.clients.delete(this)) {
       this.host.broadcast({ type: "presence", action: "left", client: this.identity(), clients: this.host.presence() });
     }

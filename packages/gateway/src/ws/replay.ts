@@ -1,9 +1,10 @@
 import type { Envelope, Timer } from "@atelier/events";
 import type { Principal } from "../auth/tokens.ts";
 import { ReplayFrame } from "../protocol/client.ts";
-import type { Gateway, Session } from "../server/gateway.ts";
+import type { Gateway } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
-import { admitFrame, closeWith, tokenGate, type FrameGate, type Socket } from "./socket.ts";
+import { SocketSession } from "./session.ts";
+import { admitFrame, tokenGate, type FrameGate, type Socket } from "./socket.ts";
 
 /** A quiet stretch of the log never holds the viewer longer than this (real time). */
 const MAX_PAUSE_MS = 1000;
@@ -15,24 +16,24 @@ const BURST = 256;
  * head as it was when the socket opened, spaced by the events' own timestamps divided by the
  * speed. The viewer can pause, resume and change speed; `replay.end` marks the end.
  */
-export class ReplaySession implements Session {
+export class ReplaySession extends SocketSession {
   private events: Iterator<Envelope>;
   private pending: Envelope | undefined;
   private previousTs: number | undefined;
   private timer: Timer | undefined;
   private paused = false;
-  private ended = false;
   private readonly to: number;
   private readonly gate: FrameGate;
 
   constructor(
-    private readonly gw: Gateway,
-    private readonly host: WorkspaceHost,
-    private readonly ws: Socket,
+    gw: Gateway,
+    host: WorkspaceHost,
+    ws: Socket,
     private readonly principal: Principal,
     private readonly from: number,
     private speed: number,
   ) {
+    super(gw, ws);
     this.to = host.head;
     this.events = host.ws.log.read({ from, to: this.to })[Symbol.iterator]();
     this.gate = tokenGate(gw, "replay", this);
@@ -100,15 +101,7 @@ export class ReplaySession implements Session {
     return this.gw.tokens.live(this.principal.tokenId);
   }
 
-  end(code: number, reason: string): void {
-    if (this.ended) return;
-    this.closed();
-    closeWith(this.ws, code, reason);
-  }
-
-  closed(): void {
-    this.ended = true;
+  protected release(): void {
     this.timer?.cancel();
-    this.gw.sessions.delete(this);
   }
 }

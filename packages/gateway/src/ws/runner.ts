@@ -2,10 +2,11 @@ import type { RunnerConnection, RunnerSink } from "@atelier/actors";
 import { ApiError, toApiError } from "../http/errors.ts";
 import { assembleContext, ARTIFACT_CHANNEL } from "../context/assemble.ts";
 import { RunnerFrame, type GatewayToRunner } from "../protocol/runner.ts";
-import type { Gateway, Session } from "../server/gateway.ts";
+import type { Gateway } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
 import { RateLimiter } from "../server/limits.ts";
-import { admitFrame, closeCodeOf, closeWith, type FrameGate, type Socket } from "./socket.ts";
+import { SocketSession } from "./session.ts";
+import { admitFrame, closeCodeOf, type FrameGate, type Socket } from "./socket.ts";
 
 /** How often the SDK should send a heartbeat: well inside 001's 30 s TTL. */
 export const HEARTBEAT_MS = 10_000;
@@ -16,9 +17,8 @@ export const HEARTBEAT_MS = 10_000;
  * (SIMULATION F14) and answered with `rejected`. Frames are handled one at a time in arrival
  * order; closing the socket disconnects the agent, which requeues its prompt.
  */
-export class RunnerSession implements Session {
+export class RunnerSession extends SocketSession {
   private connection: RunnerConnection | undefined;
-  private ended = false;
   /** Frames for the runner held back until `hello` is out (a prompt may be dispatched while connecting). */
   private held: string[] | undefined = [];
   private chain: Promise<void> = Promise.resolve();
@@ -27,12 +27,13 @@ export class RunnerSession implements Session {
   private readonly gate: FrameGate;
 
   constructor(
-    private readonly gw: Gateway,
+    gw: Gateway,
     private readonly host: WorkspaceHost,
     private readonly agent: string,
     private readonly secret: string,
-    private readonly ws: Socket,
+    ws: Socket,
   ) {
+    super(gw, ws);
     this.gate = {
       role: "runner",
       limiter: new RateLimiter(gw.limits.runnerRate, () => gw.clock.now()),
@@ -77,22 +78,8 @@ export class RunnerSession implements Session {
     return this.gw.runnerTokens.verify(this.host.id, this.agent, this.secret);
   }
 
-  end(code: number, reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.gw.sessions.delete(this);
-    closeWith(this.ws, code, reason);
-    this.disconnect();
-  }
-
-  /** The socket closed: the agent goes offline (a stale generation's close changes nothing). */
-  closed(): void {
-    this.ended = true;
-    this.gw.sessions.delete(this);
-    this.disconnect();
-  }
-
-  private disconnect(): void {
+  /** The agent goes offline (a stale generation's close changes nothing). */
+  protected release(): void {
     const c = this.connection;
     if (c) void this.chain.then(() => c.close()).catch(() => undefined);
   }
