@@ -224,6 +224,8 @@ describe("the event log", () => {
     storage.injectFault({ op: "sync", code: "EIO", afterOps: 0, persistent: false });
     await expect(log.append([note("lost")])).rejects.toThrow(LogFailed);
     await expect(log.append([note("after")])).rejects.toThrow(LogFailed);
+    await log.close();
+    expect(log.vouch()).toBeUndefined(); // what it wrote is no longer known to be on disk
     storage.killProcess();
     const reopened = await open("/ws", { storage });
     expect(reopened.head()).toBeGreaterThanOrEqual(1);

@@ -109,3 +109,38 @@ describe("opening a log with what a restore verified", () => {
     await expect(open(dir, hint)).rejects.toMatchObject({ _tag: "LogCorrupted", seq: 16 });
   });
 });
+
+describe("what a closed log vouches for", () => {
+  it("is every segment as the files hold it, after a full check, a hinted open, a roll and a repaired torn tail", async () => {
+    const dir = await makeLog(120);
+    const log = await open(dir);
+    for (let i = 120; i < 200; i++) await log.append([note(`note ${i}`)]);
+    expect(log.vouch()).toBeUndefined();
+    await log.close();
+    expect(log.vouch()).toEqual(hintOf(dir));
+    expect(log.vouch()!.segments.length).toBeGreaterThan(3);
+
+    const hinted = await open(dir, log.vouch());
+    expect(hinted.recovery.vouched).toBe(200);
+    await hinted.append([note("after a hinted open")]);
+    await hinted.close();
+    expect(hinted.vouch()).toEqual(hintOf(dir));
+
+    const last = join(dir, "log", readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).sort().at(-1)!);
+    writeFileSync(last, Buffer.concat([readFileSync(last), Buffer.from('{"seq":202,"ts"')]));
+    const repaired = await open(dir);
+    expect(repaired.recovery.truncated).toBeDefined();
+    await repaired.close();
+    expect(repaired.vouch()).toEqual(hintOf(dir));
+  });
+
+  it("vouches for the bytes it checked, not for what the files hold after it closed", async () => {
+    const dir = await makeLog(100);
+    const log = await open(dir);
+    await log.close();
+    const vouched = log.vouch()!;
+    flipNote(dir, 40);
+    expect(vouched).not.toEqual(hintOf(dir));
+    await expect(open(dir, vouched)).rejects.toMatchObject({ _tag: "LogCorrupted", seq: 41 });
+  });
+});

@@ -10,6 +10,7 @@ import { joinPath, type AppendFile, type Storage, type StorageLock } from "../st
 import { parseLine, readLines, type RawLine } from "./reader.ts";
 import { INDEX_EVERY, logDir, segmentName, type Segment } from "./segments.ts";
 import { scanLog, type TornTail, type VerifiedLog } from "./verify.ts";
+import { SegmentDigest, vouchedLog } from "./vouch.ts";
 
 /** When an append counts as durable. */
 export type FsyncPolicy = "always" | "batch" | "none";
@@ -55,6 +56,8 @@ interface PendingGroup {
 /** Groups written together and made durable by one fsync. */
 interface Cohort {
   readonly groups: PendingGroup[];
+  /** The bytes written, for the segment's digest once they commit. */
+  readonly data: Buffer;
   /** All bytes ASCII: each group's byte length is its string length. */
   readonly ascii: boolean;
   /** Opened a new segment (its directory entry needs a sync too). */
@@ -82,6 +85,8 @@ export class EventLog {
   private readonly segmentBytes: number;
   private readonly dir: string;
   private segments: Segment[];
+  /** Per segment, sha256 of the bytes checked at open or committed since: what `vouch` hands on. */
+  private readonly digests: SegmentDigest[];
   private active: AppendFile | undefined;
   private assignedHead: number;
   private committed: number;
@@ -109,7 +114,7 @@ export class EventLog {
     private readonly lock: StorageLock,
     options: LogOptions,
     dir: string,
-    scanned: { segments: Segment[]; head: number; lastHash: string },
+    scanned: { segments: Segment[]; digests?: SegmentDigest[]; head: number; lastHash: string },
   ) {
     this.storage = options.storage ?? nodeStorage();
     this.clock = options.clock ?? systemClock;
@@ -119,6 +124,7 @@ export class EventLog {
     this.recentCapacity = options.recentCapacity ?? 8192;
     this.dir = dir;
     this.segments = scanned.segments;
+    this.digests = scanned.digests ?? [];
     this.assignedHead = scanned.head;
     this.committed = scanned.head;
     this.lastHash = scanned.lastHash;
@@ -138,7 +144,7 @@ export class EventLog {
     storage.ensureDir(dir);
     const lock = storage.acquireLock(joinPath(dir, "writer.lock"), options.owner ?? `atelier pid ${process.pid}`);
     try {
-      const scanned = scanLog(storage, dir, options.workspace, options.verified);
+      const scanned = scanLog(storage, dir, options.workspace, options.verified, true);
       if (scanned.torn) {
         const file = storage.openAppend(scanned.torn.file);
         try {
@@ -267,8 +273,7 @@ export class EventLog {
       const groups = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
       let cohort: Cohort;
       try {
-        const { rolled, ascii } = this.write(groups);
-        cohort = { groups, ascii, rolled };
+        cohort = { groups, ...this.write(groups) };
       } catch (error) {
         this.fail(error, groups);
         return;
@@ -347,10 +352,10 @@ export class EventLog {
   }
 
   /**
-   * Writes groups to the active segment, rolling first when it is full. Returns whether it rolled
-   * and whether the bytes were all ASCII (then each group's byte length is its string length).
+   * Writes groups to the active segment, rolling first when it is full. Returns the bytes, whether
+   * it rolled and whether they were all ASCII (then each group's byte length is its string length).
    */
-  private write(groups: PendingGroup[]): { rolled: boolean; ascii: boolean } {
+  private write(groups: PendingGroup[]): { data: Buffer; rolled: boolean; ascii: boolean } {
     let rolled = false;
     if (this.mustRoll()) {
       this.active?.close();
@@ -359,15 +364,16 @@ export class EventLog {
       const path = joinPath(this.dir, name);
       this.active = this.storage.openAppend(path, { create: true });
       this.segments.push({ name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] });
+      this.digests.push(new SegmentDigest(name, this.committedHash));
       rolled = true;
     }
     const text = groups.length === 1 ? groups[0]!.bytes : groups.map((g) => g.bytes).join("");
     const data = Buffer.from(text);
     this.active!.append(data);
-    return { rolled, ascii: data.length === text.length };
+    return { data, rolled, ascii: data.length === text.length };
   }
 
-  private commit({ groups, ascii }: Cohort): void {
+  private commit({ groups, data, ascii }: Cohort): void {
     const segment = this.segments.at(-1)!;
     for (const group of groups) {
       const first = group.envelopes[0]!.seq;
@@ -379,6 +385,9 @@ export class EventLog {
       this.committedHash = group.envelopes.at(-1)!.hash;
       if (this.tails > 0) for (const envelope of group.envelopes) this.remember(envelope);
     }
+    const digest = this.digests.at(-1)!;
+    digest.update(data);
+    digest.lastHash = this.committedHash;
     for (const group of groups) group.resolve(group.envelopes);
     if (this.listeners.size > 0) {
       const envelopes = groups.length === 1 ? groups[0]!.envelopes : groups.flatMap((g) => g.envelopes);
@@ -462,6 +471,17 @@ export class EventLog {
     } finally {
       this.tails--;
     }
+  }
+
+  /**
+   * Once closed without a failure, what this log vouches for: every segment's bytes exactly as it
+   * checked them when it opened or wrote them since (per segment name, size, sha256, last seq and
+   * hash), for an archive of the folder to skip checking the chain again (`LogOptions.verified`'s
+   * counterpart). Undefined while open, after a failure, or for a log without segments.
+   */
+  vouch(): VerifiedLog | undefined {
+    if (!this.closed || this.failure) return undefined;
+    return vouchedLog(this.workspace, this.segments, this.digests);
   }
 
   /** Waits for queued appends, then releases the writer lock. */

@@ -1,11 +1,11 @@
 import { GENESIS_HASH } from "../envelope.ts";
 import { isAscii, isUtf8 } from "node:buffer";
-import { hash as digest } from "node:crypto";
 import { chainHash, HASH_SUFFIX_LENGTH, lineHashMatches } from "./encode.ts";
 import { LogCorrupted } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { joinPath } from "../storage/storage.ts";
 import { INDEX_EVERY, parseSegmentName, type Segment } from "./segments.ts";
+import { SegmentDigest } from "./vouch.ts";
 
 /** A final line without its newline: the bytes a crash cut short. */
 export interface TornTail {
@@ -22,6 +22,8 @@ export interface ScanResult {
   readonly torn: TornTail | undefined;
   /** Lines taken on a `VerifiedLog`'s word instead of checked again (0 without one, or when it did not match). */
   readonly vouched: number;
+  /** With `digests` asked for: per segment, a running sha256 of exactly its checked bytes (for the log to go on with). */
+  readonly digests?: SegmentDigest[];
 }
 
 const NEWLINE = 10;
@@ -64,17 +66,20 @@ export interface VerifiedSegment {
  * that does not match in any way is dropped and the whole log is checked, so a hint can skip
  * work but never make the log accept bytes that were not verified. What it does trust is its
  * producer's word that those bytes formed a valid chain.
+ *
+ * `digests`: also hash each segment's checked bytes (one sha256 pass; with a matching hint, the
+ * one its check makes), so that the log can vouch for them when it closes.
  */
-export const scanLog = (storage: Storage, dir: string, workspace?: string, verified?: VerifiedLog): ScanResult => {
+export const scanLog = (storage: Storage, dir: string, workspace?: string, verified?: VerifiedLog, digests = false): ScanResult => {
   if (verified !== undefined && (workspace === undefined || workspace === verified.workspace)) {
-    const trusted = scan(storage, dir, workspace, verified.segments);
+    const trusted = scan(storage, dir, workspace, verified.segments, digests);
     if (trusted !== undefined) return trusted;
   }
-  return scan(storage, dir, workspace, undefined)!;
+  return scan(storage, dir, workspace, undefined, digests)!;
 };
 
 /** The scan; with `hint`, undefined when the files do not match it. */
-const scan = (storage: Storage, dir: string, workspace: string | undefined, hint: readonly VerifiedSegment[] | undefined): ScanResult | undefined => {
+const scan = (storage: Storage, dir: string, workspace: string | undefined, hint: readonly VerifiedSegment[] | undefined, wantDigests: boolean): ScanResult | undefined => {
   const names = storage.list(dir).filter((n) => parseSegmentName(n) !== undefined);
   const segments: Segment[] = [];
   let expected = 1;
@@ -83,6 +88,7 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
   const wsField = workspaceField(workspace);
   let trusting = hint !== undefined && hint.length > 0 && hint.length <= names.length;
   let vouched = 0;
+  const digests: SegmentDigest[] | undefined = wantDigests ? [] : undefined;
   if (hint !== undefined && !trusting) return undefined;
 
   for (const [i, name] of names.entries()) {
@@ -94,8 +100,9 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
     const segment: Segment = { name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] };
     let start = 0;
     const hinted = trusting ? hint![i] : undefined;
+    const digest = hinted !== undefined || digests !== undefined ? new SegmentDigest(name, prevHash) : undefined;
     if (hinted !== undefined) {
-      if (!indexVerified(data, hinted, segment, prevHash)) return undefined;
+      if (!indexVerified(data, hinted, segment, prevHash, digest!)) return undefined;
       vouched += hinted.lastSeq - firstSeq + 1;
       start = hinted.bytes;
       expected = hinted.lastSeq + 1;
@@ -120,19 +127,26 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
       start = end + 1;
     }
     segments.push(segment);
+    if (digests !== undefined) {
+      digest!.update(data.subarray(digest!.bytes, segment.bytes));
+      digest!.lastHash = prevHash;
+      digests.push(digest!);
+    }
   }
-  return { segments, head: expected - 1, lastHash: prevHash, torn, vouched };
+  return { segments, head: expected - 1, lastHash: prevHash, torn, vouched, ...(digests === undefined ? {} : { digests }) };
 };
 
 /**
  * Whether `data` starts with exactly the bytes `hinted` describes (see scanLog); if so, indexes
- * its lines into `segment` without checking them.
+ * its lines into `segment` without checking them. `digest` takes those bytes.
  */
-const indexVerified = (data: Buffer, hinted: VerifiedSegment, segment: Segment, prevHash: string): boolean => {
+const indexVerified = (data: Buffer, hinted: VerifiedSegment, segment: Segment, prevHash: string, digest: SegmentDigest): boolean => {
   const { bytes } = hinted;
   if (hinted.name !== segment.name || !Number.isSafeInteger(bytes) || bytes < 0 || bytes > data.length) return false;
   if (bytes === 0) return hinted.lastSeq === segment.firstSeq - 1 && hinted.lastHash === prevHash;
-  if (data[bytes - 1] !== NEWLINE || digest("sha256", data.subarray(0, bytes), "hex") !== hinted.sha256) return false;
+  if (data[bytes - 1] !== NEWLINE) return false;
+  digest.update(data.subarray(0, bytes));
+  if (digest.sha256() !== hinted.sha256) return false;
   let seq = segment.firstSeq;
   let start = 0;
   let end = -1;
