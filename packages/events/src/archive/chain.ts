@@ -18,6 +18,8 @@ export interface SegmentChain {
   readonly tornBytes: number;
   /** The workspace its lines carry (each checked against it), when it has any. */
   readonly workspace: string | undefined;
+  /** Taken on a `VerifiedLog`'s word, not checked: the hash its first line chains onto, as vouched. */
+  readonly after?: string;
 }
 
 /**
@@ -97,9 +99,9 @@ export class SegmentVerifier {
 
 /**
  * Joins verified segments (in log order) into one chain: each starts at the seq after its
- * predecessor's last, its first line hashes onto that one's last hash, and only the last may be
- * torn, and all carry the same workspace. Returns the head and last hash, as `scanLog` would,
- * and the workspace (undefined for a log without lines).
+ * predecessor's last, its first line hashes onto that one's last hash (a vouched one: was vouched
+ * to), and only the last may be torn, and all carry the same workspace. Returns the head and
+ * last hash, as `scanLog` would, and the workspace (undefined for a log without lines).
  */
 export const linkSegments = (segments: readonly SegmentChain[]): { head: number; lastHash: string; torn: SegmentChain | undefined; workspace: string | undefined } => {
   let expected = 1;
@@ -116,8 +118,9 @@ export const linkSegments = (segments: readonly SegmentChain[]): { head: number;
       if (i !== segments.length - 1) throw new LogCorrupted(s.file, s.lastSeq + 1, "segment ends in a partial line");
       torn = s;
     }
-    if (s.first !== undefined) {
-      if (chainHash(prevHash, s.first.body) !== s.first.hash) throw new LogCorrupted(s.file, s.firstSeq, "hash does not match the line and its predecessor");
+    if (s.after !== undefined || s.first !== undefined) {
+      const links = s.after !== undefined ? s.after === prevHash : chainHash(prevHash, s.first!.body) === s.first!.hash;
+      if (!links) throw new LogCorrupted(s.file, s.firstSeq, "hash does not match the line and its predecessor");
       prevHash = s.lastHash!;
     }
     expected = s.lastSeq + 1;

@@ -36,6 +36,8 @@ export interface HibernateOptions {
   readonly mirror?: ObjectStoreShape;
   readonly clock?: Clock;
   readonly appVersion?: string;
+  /** What the workspace's log vouched for when it closed (`EventLog.vouch`): see `WriteArchiveOptions.verified`. */
+  readonly verifiedLog?: VerifiedLog | undefined;
   /** Called after each step completes (progress for the CLI; tests crash here). */
   readonly onStep?: (step: HibernateStep) => void | Promise<void>;
 }
@@ -45,6 +47,8 @@ export interface HibernateResult {
   readonly manifest: ArchiveManifest;
   /** Why the mirror copy failed, when it did: reported, never fatal. */
   readonly mirrorError?: unknown;
+  /** Log lines the archive took on `verifiedLog`'s word instead of checking them again. */
+  readonly vouched: number;
 }
 
 const fsyncDir = async (dir: string) => {
@@ -69,6 +73,7 @@ export const hibernateFolder = async (options: HibernateOptions): Promise<Hibern
     store: primary, location, workspaceDir,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.appVersion === undefined ? {} : { appVersion: options.appVersion }),
+    verified: options.verifiedLog,
   });
   await options.onStep?.("archived");
   let mirrorError: unknown;
@@ -81,7 +86,7 @@ export const hibernateFolder = async (options: HibernateOptions): Promise<Hibern
   await fsyncDir(dirname(workspaceDir));
   await rm(aside, { recursive: true, force: true });
   await options.onStep?.("wiped");
-  return { archiveId: written.archiveId, manifest: written.manifest, ...(mirrorError === undefined ? {} : { mirrorError }) };
+  return { archiveId: written.archiveId, manifest: written.manifest, vouched: written.vouched, ...(mirrorError === undefined ? {} : { mirrorError }) };
 };
 
 export interface ResumeOptions {

@@ -71,9 +71,10 @@ export const decodeFile = async (from: string, to: string, encoding: Encoding, t
   return { stored: stored.digest(), content: content.digest() };
 };
 
-export const hashFile = async (path: string): Promise<Digest> => {
-  const m = meter();
-  await pipeline(createReadStream(path), m.stream, async function* (source) {
+/** The size and sha256 of a file; `tap` sees its bytes on the way. */
+export const hashFile = async (path: string, tap?: (chunk: Buffer) => void): Promise<Digest> => {
+  const m = meter(tap);
+  await pipeline(createReadStream(path, { highWaterMark: CHUNK }), m.stream, async function* (source) {
     for await (const _ of source);
   });
   return m.digest();

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logDir, parseSegmentName } from "../log/segments.ts";
-import { scanLog } from "../log/verify.ts";
+import { scanLog, type VerifiedLog } from "../log/verify.ts";
 import { systemClock, type Clock } from "../services/clock.ts";
 import { nodeStorage } from "../storage/node.ts";
 import { ArchiveCorrupted, ArchiveRefused } from "./errors.ts";
@@ -11,8 +11,9 @@ import { archiveFileKey, archiveId, blobKey, databaseKey, manifestKey, sessionKe
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, encodeManifest, type ArchiveManifest, type ArchivePart } from "./manifest.ts";
 import { fileSource, objectStoreClient, type ObjectStoreClient, type ObjectStoreShape } from "./object-store.ts";
 import { GENESIS_HASH } from "../envelope.ts";
-import { linkSegments, SegmentVerifier } from "./chain.ts";
+import { linkSegments, SegmentVerifier, type SegmentChain } from "./chain.ts";
 import { encodeFile, firstLine, lastLine, mapLimit, type Coded, type Encoding } from "./streams.ts";
+import { vouchedChain, vouchedSegments } from "./vouched.ts";
 
 export interface WriteArchiveOptions {
   readonly store: ObjectStoreShape;
@@ -28,6 +29,11 @@ export interface WriteArchiveOptions {
   readonly gzipLevel?: number;
   /** Databases up to this many bytes are copied in memory, larger ones by online backup to a file (default 256 MiB). */
   readonly inMemoryDatabaseBytes?: number;
+  /**
+   * What the workspace's log vouched for when it closed (`EventLog.vouch`): a segment whose bytes,
+   * as streamed, have exactly the vouched size and sha256 is not line-checked; any other is.
+   */
+  readonly verified?: VerifiedLog | undefined;
 }
 
 export interface WrittenArchive {
@@ -37,6 +43,8 @@ export interface WrittenArchive {
   readonly manifest: ArchiveManifest;
   /** Content-addressed parts the store already held, so not uploaded again. */
   readonly reused: number;
+  /** Log lines taken on `verified`'s word instead of checked again. */
+  readonly vouched: number;
 }
 
 /** Files that are not part of a workspace's state: locks, SQLite side files, unfinished writes. */
@@ -102,8 +110,11 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
     throw new ArchiveRefused({ reason: `log ends in a torn line (${scan.torn}): open the log once to repair it, then archive` });
   }
   // The chain is verified as the segments stream through gzip (read once), and must end where
-  // the tail said before the manifest, the commit point, is written.
-  const chains = new Map<string, SegmentVerifier>();
+  // the tail said before the manifest, the commit point, is written. A vouched segment streams
+  // unchecked: its sha256 is known only at the end, then it is taken, or read again and checked.
+  const chains = new Map<string, SegmentChain>();
+  const vouches = vouchedSegments(options.verified, location.workspace);
+  let vouched = 0;
   const store = objectStoreClient(options.store);
   const prefix = workspacePrefix(location);
   const createdAtMs = (options.clock ?? systemClock).now();
@@ -125,13 +136,16 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
         const backup = `${staged}.db`;
         input = (await copyDatabase(source, backup, options.inMemoryDatabaseBytes ?? IN_MEMORY_DATABASE_BYTES)) ?? backup;
       }
-      let tap: ((chunk: Buffer) => void) | undefined;
-      if (kind === "segment") {
-        const verifier = new SegmentVerifier(source, parseSegmentName(path.slice(4))!);
-        chains.set(path, verifier);
-        tap = (chunk) => verifier.push(chunk);
+      const firstSeq = kind === "segment" ? parseSegmentName(path.slice(4))! : 0;
+      const vouch = kind === "segment" ? vouches.get(path.slice(4)) : undefined;
+      const verifier = kind === "segment" && vouch === undefined ? new SegmentVerifier(source, firstSeq) : undefined;
+      const coded = await encodeFile(input, staged, encoding, level, verifier && ((chunk) => verifier.push(chunk)));
+      if (verifier !== undefined) chains.set(path, verifier.end());
+      if (vouch !== undefined) {
+        const taken = await vouchedChain(source, firstSeq, coded.content, vouch, location.workspace);
+        chains.set(path, taken.chain);
+        vouched += taken.vouched;
       }
-      const coded = await encodeFile(input, staged, encoding, level, tap);
       const key = await keyFor(kind, path, source, coded, id, createdAt);
       const part: ArchivePart = {
         kind, path, key, encoding,
@@ -141,7 +155,7 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
       if (await upload(store, prefix + key, staged, part)) reused++;
       return part;
     });
-    const linked = linkSegments([...chains.keys()].sort().map((path) => chains.get(path)!.end()));
+    const linked = linkSegments([...chains.keys()].sort().map((path) => chains.get(path)!));
     if (linked.torn !== undefined || linked.head !== scan.head || linked.lastHash !== scan.lastHash) {
       throw new ArchiveRefused({ reason: `the log changed while it was archived (ends at seq ${linked.head}, its tail said ${scan.head}): archive a closed workspace` });
     }
@@ -162,7 +176,7 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
     if (!Buffer.from(back).equals(bytes)) {
       throw new ArchiveCorrupted({ archive: key, part: "manifest.json", reason: "read back differs from what was written" });
     }
-    return { archiveId: id, manifestKey: key, manifest, reused };
+    return { archiveId: id, manifestKey: key, manifest, reused, vouched };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -49,4 +49,18 @@ describe("the streamed chain check", () => {
     const torn = verifyChunked(join(dir, "log"), 5, (name, bytes) => (name === names.at(-1) ? bytes.subarray(0, bytes.length - 3) : bytes));
     expect(torn.torn).toBeDefined();
   });
+
+  it("links a segment taken on a closed log's word only onto the hash it was vouched to follow", async () => {
+    const dir = join(tempDir(), "ws");
+    (await makeWorkspace(dir, freshLocation(), 1_500)).db.close();
+    const names = readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).sort();
+    const ends = names.map((name) => {
+      const v = new SegmentVerifier(name, Number(name.slice(0, 16)));
+      v.push(readFileSync(join(dir, "log", name)));
+      return v.end();
+    });
+    const vouched = (after: string) => [ends[0]!, { ...ends[1]!, first: undefined, after }, ...ends.slice(2)];
+    expect(linkSegments(vouched(ends[0]!.lastHash!)).lastHash).toBe(scanLog(nodeStorage(), join(dir, "log")).lastHash);
+    expect(() => linkSegments(vouched(ends[1]!.lastHash!))).toThrow(LogCorrupted);
+  });
 });
