@@ -6,9 +6,11 @@
  * then read / GET them back, gunzip and write them fsynced, as a resume must. Each row is the
  * median of ROUNDS rounds.
  * Hibernate = the workspace's hibernating state (stop, snapshot, record) + close + archive
- * (parts, manifest, read back) + wipe; resume = claim + download + verify every hash and the
- * chain + rename into place + open (given what the restore verified, so the chain is not checked
- * twice: one sha256 pass over the log instead; recover, re-arm timers) + `workspace.resumed`.
+ * (parts, manifest, read back; given what the closed log vouches for, as the gateway does, so
+ * segments it wrote or checked are not line-checked again) + wipe; resume = claim + download +
+ * verify every hash and the chain + rename into place + open (given what the restore verified,
+ * so the chain is not checked twice: one sha256 pass over the log instead; recover, re-arm
+ * timers) + `workspace.resumed`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -77,7 +79,8 @@ const cycle = async (dir: string, id: string, primary: ObjectStoreShape, locatio
     phase("hibernating state");
     await host.close();
     phase("close");
-    await hibernateFolder({ workspaceDir: dir, location, primary, onStep: (step) => phase(step) });
+    const { vouched } = await hibernateFolder({ workspaceDir: dir, location, primary, verifiedLog: host.ws.log.vouch(), onStep: (step) => phase(step) });
+    if (vouched !== host.head) throw new Error(`the archive checked ${host.head - vouched} lines the closed log vouched for`);
   });
   mark = performance.now();
   if (fs.existsSync(dir)) throw new Error("hibernation left the folder");

@@ -40,7 +40,8 @@ export const waitForStatus = async (host: WorkspaceHost, want: (status: string) 
  * Archives a workspace whose log says `hibernated` (the actors' hibernating state has stopped its
  * runners and snapshotted it): marks it hibernating in the catalogue, closes it (log with a final
  * snapshot, projection, sockets), writes the folder to the primary (parts, then the manifest as
- * the commit point, read back and checked against the log's head before anything is wiped),
+ * the commit point, read back and checked against the log's head before anything is wiped; the
+ * log segments it still holds exactly as the closed log vouched for are not line-checked again),
  * copies it to the mirror (a failure is reported and retried in the background, not fatal),
  * wipes the folder and records the workspace as hibernated. A crash before the wipe leaves the
  * folder intact (the gateway archives it again when it reopens); after it, a complete archive.
@@ -69,6 +70,7 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
     ...(mirror ? { mirror } : {}),
     clock: ctx.clock,
     appVersion: APP_VERSION,
+    verifiedLog: host.ws.log.vouch(),
     onStep: async (step) => {
       if (step !== "archived") return;
       // The manifest as the primary now serves it must name this log's head, or nothing is wiped.
