@@ -9,7 +9,7 @@ import { ArchiveCorrupted, ArchiveRefused, NotFound } from "./errors.ts";
 import { manifestKey, parseManifestKey, workspacePrefix, type WorkspaceLocation } from "./layout.ts";
 import { decodeManifest, type ArchiveManifest, type ArchivePart } from "./manifest.ts";
 import { fileSource, objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
-import { decodeFile, hashFile, mapLimit, type Digest } from "./streams.ts";
+import { decodeFile, hashFile, mapLargestFirst, mapLimit, type Digest } from "./streams.ts";
 import { GENESIS_HASH } from "../envelope.ts";
 import type { VerifiedLog } from "../log/verify.ts";
 
@@ -97,7 +97,7 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
   const downloads = await mkdtemp(join(tmpdir(), "atelier-restore-"));
   const chains = new Map<string, { verifier: SegmentVerifier; content?: Digest }>();
   try {
-    await mapLimit(manifest.parts, options.concurrency ?? 4, async (part, index) => {
+    await mapLargestFirst(manifest.parts, (part) => part.contentSize, options.concurrency ?? 4, async (part, index) => {
       const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: part.key, reason });
       const fetched = join(downloads, String(index));
       await client.download(workspacePrefix(location) + part.key, fetched);

@@ -152,3 +152,18 @@ export const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (it
   if (failure !== undefined) throw failure.error;
   return results;
 };
+
+/**
+ * `mapLimit` that starts the largest items first, so the long jobs (the log's gzip, the
+ * database's) are not queued behind many small ones and set the pace from the start. Results (and
+ * the index `fn` sees) keep `items`' order.
+ */
+export const mapLargestFirst = async <T, R>(
+  items: readonly T[], size: (item: T) => number, limit: number, fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> => {
+  const order = items.map((_, i) => i).sort((a, b) => size(items[b]!) - size(items[a]!) || a - b);
+  const done = await mapLimit(order, limit, (i) => fn(items[i]!, i));
+  const results = new Array<R>(items.length);
+  order.forEach((i, k) => (results[i] = done[k]!));
+  return results;
+};

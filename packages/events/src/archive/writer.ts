@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logDir, parseSegmentName } from "../log/segments.ts";
@@ -12,7 +12,7 @@ import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, encodeManifest, type ArchiveMan
 import { fileSource, objectStoreClient, type ObjectStoreClient, type ObjectStoreShape } from "./object-store.ts";
 import { GENESIS_HASH } from "../envelope.ts";
 import { linkSegments, SegmentVerifier, type SegmentChain } from "./chain.ts";
-import { encodeFile, firstLine, lastLine, mapLimit, type Coded, type Encoding } from "./streams.ts";
+import { encodeFile, firstLine, lastLine, mapLargestFirst, type Coded, type Encoding } from "./streams.ts";
 import { vouchedChain, vouchedSegments } from "./vouched.ts";
 
 export interface WriteArchiveOptions {
@@ -126,7 +126,8 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
   const scratch = await mkdtemp(join(tmpdir(), "atelier-archive-"));
   try {
     const files = await listFiles(workspaceDir);
-    const parts = await mapLimit(files, options.concurrency ?? 4, async (path, index) => {
+    const sizes = new Map(await Promise.all(files.map(async (path) => [path, (await stat(join(workspaceDir, path))).size] as const)));
+    const parts = await mapLargestFirst(files, (path) => sizes.get(path)!, options.concurrency ?? 4, async (path, index) => {
       const kind = kindOf(path);
       const source = join(workspaceDir, path);
       const staged = join(scratch, String(index));
