@@ -24,6 +24,9 @@ export const openDb = (path: string, mode: DbMode): Db => {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("wal_autocheckpoint = 0");
+    // 64 MiB instead of SQLite's 2 MiB: at a million events the indexes a live commit touches
+    // (~125 MB file) stay in the page cache instead of being read again through the OS.
+    db.pragma("cache_size = -65536");
   } else {
     db.pragma("journal_mode = OFF");
     db.pragma("synchronous = OFF");
