@@ -35,7 +35,7 @@ const PATHS = 200;
 const SEED = 2026;
 const QUERY_RUNS = 2000;
 const LAG_RATE = 1000;
-const LAG_SECONDS = 5;
+const LAG_SECONDS = 20;
 const REBUILD_BATCH = 10_000;
 
 const openCached = (dir: string, clock = systemClock): Promise<EventLog> =>

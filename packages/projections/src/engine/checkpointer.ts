@@ -21,12 +21,18 @@ parentPort.once("message", () => {
  * Folds the WAL into the database file from a worker thread with its own connection, so the
  * fsyncs of a checkpoint never stall the thread that applies live events (automatic checkpoints
  * are off on that connection). A PASSIVE checkpoint runs beside the writer without blocking it.
+ *
+ * Every 10 s rather than every second: a checkpoint's writes and fsync share the disk with the
+ * log's fdatasync, and hot pages (index leaves, agent rows) rewritten many times in between are
+ * written once per checkpoint. The WAL holds up to 10 s of commits (~100 MB at a sustained 1,000
+ * events/s on a million-event projection). At 1M events, 1,000 events/s for 20 s: append →
+ * queryable p99 2.47-2.85 ms vs 5.74-8.56 ms at 1 s (ADR 0010).
  */
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly closed: Promise<void>;
 
-  constructor(path: string, intervalMs = 1000) {
+  constructor(path: string, intervalMs = 10_000) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     this.worker = new Worker(SOURCE, { eval: true, workerData: { path, intervalMs, driver } });
     this.worker.unref();
