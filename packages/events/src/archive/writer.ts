@@ -73,6 +73,17 @@ const kindOf = (path: string): Kind => {
 /** Databases up to this size are copied into memory (`serialize`) rather than backed up to a file. */
 const IN_MEMORY_DATABASE_BYTES = 256 * 1024 * 1024;
 
+/** The size of a file, 0 when there is none. */
+const sizeOr0 = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0;
+
+/**
+ * Whether a database is consistent as it lies on disk: no WAL frames and no rollback journal, so
+ * nothing holds it open mid-write (a closed workspace: its last connection folded and deleted the
+ * WAL). Such a file is gzip'd straight from disk, in the thread pool; a live one is copied first.
+ */
+const closedDatabase = async (path: string): Promise<boolean> =>
+  (await sizeOr0(`${path}-wal`)) === 0 && !existsSync(`${path}-journal`);
+
 /**
  * A consistent copy of a live SQLite database, WAL folded in: read in one read transaction
  * (`sqlite3_serialize`, ~4x faster than the page-stepped online backup and no file to write and
@@ -133,7 +144,7 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
       const staged = join(scratch, String(index));
       const encoding: Encoding = kind === "blob" ? "identity" : "gzip";
       let input: string | Buffer = source;
-      if (kind === "database") {
+      if (kind === "database" && !(await closedDatabase(source))) {
         const backup = `${staged}.db`;
         input = (await copyDatabase(source, backup, options.inMemoryDatabaseBytes ?? IN_MEMORY_DATABASE_BYTES)) ?? backup;
       }

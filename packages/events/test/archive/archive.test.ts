@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -80,6 +81,24 @@ describe("the projection database in an archive", () => {
       expect(dumpDatabase(join(target, "projections.db")), `inMemoryDatabaseBytes ${inMemoryDatabaseBytes}`).toBe(dump);
     }
     db.close();
+  });
+
+  it("is archived as its own bytes once closed (its WAL folded), and restores every row", async () => {
+    const location = freshLocation();
+    const dir = join(tempDir(), "ws");
+    (await makeWorkspace(dir, location, 500)).db.close();
+    expect(existsSync(join(dir, "projections.db-wal"))).toBe(false);
+    const file = readFileSync(join(dir, "projections.db"));
+    const store = makeObjectStore(localStoreDriver(join(tempDir(), "bucket")), fast);
+    const { manifest } = await writeArchive({ store, location, workspaceDir: dir, clock: clockAt("2026-02-01T02:00:00Z") });
+    // Not opened to be copied: SQLite would have left its shared-memory file beside it.
+    expect(existsSync(join(dir, "projections.db-shm"))).toBe(false);
+    const part = manifest.parts.find((p) => p.path === "projections.db")!;
+    expect(part.contentSha256).toBe(createHash("sha256").update(file).digest("hex"));
+    const target = join(tempDir(), "restored");
+    await restoreArchive({ store, location, targetDir: target });
+    expect(readFileSync(join(target, "projections.db")).equals(file)).toBe(true);
+    expect(dumpDatabase(join(target, "projections.db"))).toBe(dumpDatabase(join(dir, "projections.db")));
   });
 });
 
