@@ -22,6 +22,15 @@ import { note, tempDir, testCatalogue } from "./helpers.ts";
 const open = (dir: string, extra: { storage?: Storage; segmentBytes?: number; fsync?: "always" | "batch" | "none" } = {}) =>
   openLog(dir, { workspace: "ws_test", catalogue: testCatalogue, clock: new VirtualClock(), random: seededRandom(1), ...extra });
 
+/** A closed log in a fresh folder holding one note per text, each appended alone; its first segment's path. */
+const closedLog = async (texts: readonly string[]): Promise<{ dir: string; file: string }> => {
+  const dir = tempDir();
+  const log = await open(dir);
+  for (const text of texts) await log.append([note(text)]);
+  await log.close();
+  return { dir, file: join(dir, "log", "0000000000000001.jsonl") };
+};
+
 describe("the event log", () => {
   it("assigns dense seqs from 1 and resolves with full envelopes", async () => {
     const log = await open(tempDir());
@@ -154,11 +163,7 @@ describe("the event log", () => {
   });
 
   it("fails closed on a flipped byte in the middle, naming file and seq", async () => {
-    const dir = tempDir();
-    const log = await open(dir);
-    for (let i = 0; i < 10; i++) await log.append([note(`note ${i}`)]);
-    await log.close();
-    const file = join(dir, "log", "0000000000000001.jsonl");
+    const { dir, file } = await closedLog(Array.from({ length: 10 }, (_, i) => `note ${i}`));
     const data = readFileSync(file);
     const lines = data.toString().split("\n");
     const offset = lines.slice(0, 4).join("\n").length + 1 + lines[4]!.indexOf("note 4") + 5;
@@ -171,11 +176,7 @@ describe("the event log", () => {
   });
 
   it("verifies multi-byte text on its bytes, and catches a flip at every byte of a line", async () => {
-    const dir = tempDir();
-    const log = await open(dir);
-    for (const text of ["plain", "naïve café ✓ 日本語 🎉", "last"]) await log.append([note(text)]);
-    await log.close();
-    const file = join(dir, "log", "0000000000000001.jsonl");
+    const { dir, file } = await closedLog(["plain", "naïve café ✓ 日本語 🎉", "last"]);
     const good = readFileSync(file);
     expect(scanLog(nodeStorage(), join(dir, "log"), "ws_test")).toMatchObject({ head: 3, torn: undefined });
     const second = good.indexOf(10) + 1;
@@ -189,11 +190,7 @@ describe("the event log", () => {
   });
 
   it("refuses bytes that are not UTF-8 even where a lenient decoder would give the hashed text", async () => {
-    const dir = tempDir();
-    const log = await open(dir);
-    for (const text of ["plain", "replacement \uFFFD here", "last"]) await log.append([note(text)]);
-    await log.close();
-    const file = join(dir, "log", "0000000000000001.jsonl");
+    const { dir, file } = await closedLog(["plain", "replacement \uFFFD here", "last"]);
     const good = readFileSync(file);
     const at = good.indexOf(Buffer.from("\uFFFD"));
     // A lone 0xFF decodes leniently to U+FFFD too: the same string, the same hash, other bytes.
@@ -206,11 +203,7 @@ describe("the event log", () => {
   });
 
   it("fails closed when a whole line is missing from the middle", async () => {
-    const dir = tempDir();
-    const log = await open(dir);
-    for (let i = 0; i < 5; i++) await log.append([note(`n${i}`)]);
-    await log.close();
-    const file = join(dir, "log", "0000000000000001.jsonl");
+    const { dir, file } = await closedLog(["n0", "n1", "n2", "n3", "n4"]);
     const lines = readFileSync(file, "utf8").split("\n");
     lines.splice(2, 1);
     writeFileSync(file, lines.join("\n"));
