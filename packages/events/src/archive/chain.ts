@@ -2,6 +2,7 @@ import { isAscii } from "node:buffer";
 import { GENESIS_HASH } from "../envelope.ts";
 import { LogCorrupted } from "../errors.ts";
 import { chainHash, lineBody } from "../log/encode.ts";
+import { INDEX_EVERY } from "../log/segments.ts";
 import { slowLineCheck, workspaceField, writerLineHash } from "../log/verify.ts";
 
 const NEWLINE = 10;
@@ -37,6 +38,11 @@ export class SegmentVerifier {
   private first: SegmentChain["first"];
   private workspace: string | undefined;
   private wsField: Uint8Array | undefined;
+  /** Bytes of the chunks pushed before the current one, and where the next line starts. */
+  private consumed = 0;
+  private lineStart = 0;
+  /** As `Segment.index`: [seq, byte offset of its line], every INDEX_EVERY lines. */
+  readonly index: Array<[number, number]> = [];
 
   constructor(
     readonly file: string,
@@ -50,6 +56,8 @@ export class SegmentVerifier {
 
   push(chunk: Buffer): void {
     let start = 0;
+    const base = this.consumed;
+    this.consumed += chunk.length;
     if (this.carry !== undefined) {
       // Only the line split across chunks is joined; the rest is checked where it lies.
       const end = chunk.indexOf(NEWLINE);
@@ -61,6 +69,7 @@ export class SegmentVerifier {
       this.carry = undefined;
       this.line(joined, 0, joined.length, isAscii(joined));
       start = end + 1;
+      this.lineStart = base + start;
     }
     const ascii = isAscii(chunk.subarray(start));
     for (;;) {
@@ -68,12 +77,14 @@ export class SegmentVerifier {
       if (end === -1) break;
       this.line(chunk, start, end, ascii);
       start = end + 1;
+      this.lineStart = base + start;
     }
     if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start));
   }
 
   private line(data: Buffer, start: number, end: number, ascii: boolean): void {
     const seq = this.expected;
+    if (seq === this.firstSeq || seq - this.index.at(-1)![0] >= INDEX_EVERY) this.index.push([seq, this.lineStart]);
     if (this.prevHash === undefined) {
       const { line, hash, ws } = slowLineCheck(data, start, end, seq, undefined, this.workspace, this.file);
       this.first = { body: lineBody(line), hash };

@@ -11,7 +11,8 @@ import { decodeManifest, type ArchiveManifest, type ArchivePart } from "./manife
 import { fileSource, objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
 import { decodeFile, hashFile, mapLargestFirst, mapLimit, type Digest } from "./streams.ts";
 import { GENESIS_HASH } from "../envelope.ts";
-import type { VerifiedLog } from "../log/verify.ts";
+import type { VerifiedLog, WrittenSegment } from "../log/verify.ts";
+import { backdateAndStamp } from "../storage/node.ts";
 
 export interface ArchiveEntry {
   readonly location: WorkspaceLocation;
@@ -95,7 +96,7 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
   await mkdir(dirname(targetDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(targetDir), `.${basename(targetDir)}.restoring-`));
   const downloads = await mkdtemp(join(tmpdir(), "atelier-restore-"));
-  const chains = new Map<string, { verifier: SegmentVerifier; content?: Digest }>();
+  const chains = new Map<string, { verifier: SegmentVerifier; content?: Digest; written?: WrittenSegment }>();
   try {
     await mapLargestFirst(manifest.parts, (part) => part.contentSize, options.concurrency ?? 4, async (part, index) => {
       const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: part.key, reason });
@@ -105,7 +106,7 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
       await mkdir(dirname(target), { recursive: true });
       let tap: ((chunk: Buffer) => void) | undefined;
       const segment = part.path.startsWith("log/") ? parseSegmentName(part.path.slice(4)) : undefined;
-      const chain = segment === undefined ? undefined : { verifier: new SegmentVerifier(part.path, segment) } as { verifier: SegmentVerifier; content?: Digest };
+      const chain = segment === undefined ? undefined : { verifier: new SegmentVerifier(part.path, segment) } as { verifier: SegmentVerifier; content?: Digest; written?: WrittenSegment };
       if (chain !== undefined) {
         chains.set(part.path, chain);
         tap = (chunk) => chain.verifier.push(chunk);
@@ -119,9 +120,13 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
       }
       if (coded.stored.size !== part.size || coded.stored.sha256 !== part.sha256) throw corrupt("stored bytes do not match the manifest's sha256");
       if (coded.content.size !== part.contentSize || coded.content.sha256 !== part.contentSha256) throw corrupt("decoded file does not match the manifest's sha256");
-      if (chain !== undefined) chain.content = coded.content;
       // Synced here, while other parts still decode; all are durable before the rename.
       await Promise.all([fsyncPath(target), rm(fetched)]);
+      if (chain !== undefined) {
+        chain.content = coded.content;
+        // Stamped once synced: the open takes this file on the restore's word while it stays so.
+        chain.written = { stamp: backdateAndStamp(target), index: chain.verifier.index, hash: coded.running };
+      }
     });
     const ordered = [...chains.keys()].sort().map((path) => ({ ...chains.get(path)!, end: chains.get(path)!.verifier.end() }));
     const workspace = verifyLog(ordered.map((c) => c.end), manifest, archive);
@@ -130,9 +135,9 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
     let prevHash = GENESIS_HASH;
     const verifiedLog: VerifiedLog | undefined = workspace === undefined ? undefined : {
       workspace,
-      segments: ordered.map(({ end, content }) => {
+      segments: ordered.map(({ end, content, written }) => {
         prevHash = end.lastHash ?? prevHash;
-        return { name: end.file.slice(4), bytes: content!.size, sha256: content!.sha256, lastSeq: end.lastSeq, lastHash: prevHash };
+        return { name: end.file.slice(4), bytes: content!.size, sha256: content!.sha256, lastSeq: end.lastSeq, lastHash: prevHash, written: written! };
       }),
     };
     return { manifest, verifiedLog };

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
@@ -31,7 +31,7 @@ const meter = (tap?: (chunk: Buffer) => void) => {
       }
     },
   });
-  return { stream, digest: (): Digest => ({ size, sha256: hash.digest("hex") }) };
+  return { stream, digest: (): Digest => ({ size, sha256: hash.digest("hex") }), running: (): Hash => hash.copy() };
 };
 
 export interface Coded {
@@ -62,13 +62,17 @@ export const encodeFile = async (from: string | Buffer, to: string, encoding: En
   return { stored: stored.digest(), content: content.digest() };
 };
 
-/** The inverse of encodeFile: gunzips when asked, hashing both sides in the same pass. */
-export const decodeFile = async (from: string, to: string, encoding: Encoding, tap?: (chunk: Buffer) => void): Promise<Coded> => {
+/**
+ * The inverse of encodeFile: gunzips when asked, hashing both sides in the same pass. Also
+ * returns the content's sha256 not yet finalised, for whoever goes on appending to the file.
+ */
+export const decodeFile = async (from: string, to: string, encoding: Encoding, tap?: (chunk: Buffer) => void): Promise<Coded & { readonly running: Hash }> => {
   const content = meter(tap);
   const stored = meter();
   const middle = encoding === "gzip" ? [createGunzip({ chunkSize: CHUNK })] : [];
   await pipeline(createReadStream(from, { highWaterMark: CHUNK }), stored.stream, ...middle, content.stream, createWriteStream(to));
-  return { stored: stored.digest(), content: content.digest() };
+  const running = content.running();
+  return { stored: stored.digest(), content: content.digest(), running };
 };
 
 /** The size and sha256 of a file; `tap` sees its bytes on the way. */

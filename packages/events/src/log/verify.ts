@@ -5,6 +5,7 @@ import { LogCorrupted } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { joinPath } from "../storage/storage.ts";
 import { INDEX_EVERY, parseSegmentName, type Segment } from "./segments.ts";
+import type { Hash } from "node:crypto";
 import { SegmentDigest } from "./vouch.ts";
 
 /** A final line without its newline: the bytes a crash cut short. */
@@ -51,6 +52,21 @@ export interface VerifiedSegment {
   readonly lastSeq: number;
   /** That line's hash (its predecessor's when it has none). */
   readonly lastHash: string;
+  /**
+   * Set by a producer that wrote the file itself and checked every line as it did (the restore):
+   * the file's `Storage.stamp` once it was synced, its line index and the running sha256 over its
+   * bytes. While the stamp is unchanged and the file holds exactly `bytes`, the open takes these
+   * instead of reading it at all. In-process only: the hash is a live object.
+   */
+  readonly written?: WrittenSegment;
+}
+
+export interface WrittenSegment {
+  readonly stamp: string;
+  /** As `Segment.index`: [seq, byte offset of its line], every INDEX_EVERY lines. */
+  readonly index: ReadonlyArray<readonly [number, number]>;
+  /** sha256 over the file's bytes so far, not finalised (the log goes on hashing what it appends). */
+  readonly hash: Hash;
 }
 
 /**
@@ -96,10 +112,19 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
     const firstSeq = parseSegmentName(name)!;
     const isLast = i === names.length - 1;
     if (firstSeq !== expected) throw new LogCorrupted(path, expected, `segment starts at seq ${firstSeq}, expected ${expected}`);
+    const hinted = trusting ? hint![i] : undefined;
+    const written = hinted === undefined ? undefined : unchangedSince(storage, path, name, firstSeq, hinted);
+    if (written !== undefined) {
+      segments.push({ name, path, firstSeq, lastSeq: hinted!.lastSeq, bytes: hinted!.bytes, index: written.index.map(([s, o]) => [s, o]) });
+      digests?.push(new SegmentDigest(name, hinted!.lastHash, { bytes: hinted!.bytes, hash: written.hash }));
+      vouched += hinted!.lastSeq - firstSeq + 1;
+      expected = hinted!.lastSeq + 1;
+      prevHash = hinted!.lastHash;
+      continue;
+    }
     const data = asBuffer(storage.readFile(path) ?? new Uint8Array(0));
     const segment: Segment = { name, path, firstSeq, lastSeq: firstSeq - 1, bytes: 0, index: [] };
     let start = 0;
-    const hinted = trusting ? hint![i] : undefined;
     const digest = hinted !== undefined || digests !== undefined ? new SegmentDigest(name, prevHash) : undefined;
     if (hinted !== undefined) {
       if (!indexVerified(data, hinted, segment, prevHash, digest!)) return undefined;
@@ -134,6 +159,18 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
     }
   }
   return { segments, head: expected - 1, lastHash: prevHash, torn, vouched, ...(digests === undefined ? {} : { digests }) };
+};
+
+/**
+ * The `written` part of a hint when the file is still exactly what its producer wrote: same stamp,
+ * exactly the hinted bytes, and an index that starts at the segment's first line.
+ */
+const unchangedSince = (storage: Storage, path: string, name: string, firstSeq: number, hinted: VerifiedSegment): WrittenSegment | undefined => {
+  const { written } = hinted;
+  if (written === undefined || storage.stamp === undefined || hinted.name !== name) return undefined;
+  if (hinted.lastSeq < firstSeq || written.index[0]?.[0] !== firstSeq || written.index[0][1] !== 0) return undefined;
+  if (storage.stamp(path) !== written.stamp || storage.fileSize(path) !== hinted.bytes) return undefined;
+  return written;
 };
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import type { Segment } from "./segments.ts";
 import type { VerifiedLog } from "./verify.ts";
 
@@ -7,16 +7,20 @@ import type { VerifiedLog } from "./verify.ts";
  * committed since, and its last line's hash: what the log can vouch for once it closes.
  */
 export class SegmentDigest {
-  private readonly hash = createHash("sha256");
-  bytes = 0;
+  private readonly hash: Hash;
+  bytes: number;
   /** The hash of its last line (its predecessor's while it has none). */
   lastHash: string;
 
+  /** `from`: a running sha256 over the segment's first `bytes` bytes, to go on from (copied). */
   constructor(
     readonly name: string,
     lastHash: string,
+    from?: { readonly bytes: number; readonly hash: Hash },
   ) {
     this.lastHash = lastHash;
+    this.hash = from?.hash.copy() ?? createHash("sha256");
+    this.bytes = from?.bytes ?? 0;
   }
 
   update(data: Uint8Array): void {

@@ -77,6 +77,31 @@ class NodeAppendFile implements AppendFile {
   }
 }
 
+/**
+ * The file's identity, size and change times, in nanoseconds: any write, truncate or replacement
+ * changes it (ctime cannot be set back from user space). Undefined when there is no such file.
+ */
+export const fileStamp = (path: string): string | undefined => {
+  const s = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
+  return s === undefined ? undefined : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+};
+
+/**
+ * Sets the file's mtime one second back, then returns its stamp: a later write sets mtime to the
+ * current time, so it changes the stamp even on file systems whose timestamps are coarser than
+ * the time between the two (no clock read: the second is taken off the file's own mtime).
+ */
+export const backdateAndStamp = (path: string): string => {
+  const fd = fs.openSync(path, "r");
+  try {
+    const { atime, mtimeMs } = fs.fstatSync(fd);
+    fs.futimesSync(fd, atime, (mtimeMs - 1000) / 1000);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return fileStamp(path)!;
+};
+
 /** The real file system. */
 export const nodeStorage = (): Storage => ({
   ensureDir: (dir) => void fs.mkdirSync(dir, { recursive: true }),
@@ -84,6 +109,7 @@ export const nodeStorage = (): Storage => ({
   exists: (path) => fs.existsSync(path),
   readFile: (path) => (fs.existsSync(path) ? fs.readFileSync(path) : undefined),
   fileSize: (path) => (fs.existsSync(path) ? fs.statSync(path).size : 0),
+  stamp: fileStamp,
   readRange(path, position, length) {
     const fd = fs.openSync(path, "r");
     try {

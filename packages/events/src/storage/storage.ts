@@ -13,6 +13,11 @@ export interface Storage {
   readFile(path: string): Uint8Array | undefined;
   /** Size in bytes of a file (0 when missing). */
   fileSize(path: string): number;
+  /**
+   * A token that changes whenever the file's bytes may have changed (undefined when missing).
+   * Optional: a storage without it never takes a file on a producer's word (`VerifiedSegment.written`).
+   */
+  stamp?(path: string): string | undefined;
   /** Up to `length` bytes of a file from `position` (fewer at its end). */
   readRange(path: string, position: number, length: number): Uint8Array;
   /** Opens a file for appending, creating it when `create` is set. */

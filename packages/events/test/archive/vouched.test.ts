@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   hibernateFolder, latestArchive, LogCorrupted, localStoreDriver, makeObjectStore, nodeStorage, openLog, resumeFolder, scanLog, seededRandom,
-  VirtualClock, type VerifiedLog, type WorkspaceLocation,
+  VirtualClock, type Storage, type VerifiedLog, type WorkspaceLocation,
 } from "../../src/index.ts";
 import { note, tempDir, testCatalogue } from "../helpers.ts";
 import { folderBytes, freshLocation } from "./fixture.ts";
@@ -76,5 +77,67 @@ describe("hibernating with what the closed log vouched for", () => {
     expect(error).toBeInstanceOf(LogCorrupted);
     expect(await latestArchive(primary, location2)).toBeUndefined();
     expect(existsSync(flipped.dir)).toBe(true);
+  });
+});
+
+/** Node's storage, counting the reads of each file. */
+const countingStorage = () => {
+  const inner = nodeStorage();
+  const reads = new Map<string, number>();
+  const count = (path: string) => void reads.set(path, (reads.get(path) ?? 0) + 1);
+  const storage: Storage = {
+    ...inner,
+    readFile: (path) => (count(path), inner.readFile(path)),
+    readRange: (path, position, length) => (count(path), inner.readRange(path, position, length)),
+  };
+  return { storage, segmentReads: () => [...reads].filter(([path]) => path.endsWith(".jsonl")).reduce((n, [, c]) => n + c, 0) };
+};
+
+const sha256Of = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+describe("opening a restored log on the restore's word", () => {
+  const restored = async () => {
+    const location = freshLocation();
+    const { dir } = await closedWorkspace(location);
+    const primary = storeAt();
+    await hibernateFolder({ workspaceDir: dir, location, primary, clock });
+    const { verifiedLog } = await resumeFolder({ targetDir: dir, location, primary, holder: "host" });
+    const segments = readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).sort().map((n) => join(dir, "log", n));
+    return { location, dir, verifiedLog: verifiedLog!, segments };
+  };
+
+  it("reads no segment the restore wrote, indexes them as a full scan would, and vouches for them after appends", async () => {
+    const { location, dir, verifiedLog, segments } = await restored();
+    expect(segments.length).toBeGreaterThan(3);
+    const { storage, segmentReads } = countingStorage();
+    const scanned = scanLog(storage, join(dir, "log"), location.workspace, verifiedLog, true);
+    expect(segmentReads()).toBe(0);
+    const full = scanLog(nodeStorage(), join(dir, "log"), location.workspace);
+    expect({ ...scanned, digests: undefined }).toEqual({ ...full, digests: undefined, vouched: EVENTS });
+
+    // The restore's running sha256 goes on in the log: what it vouches for at close is the file's sha256.
+    const log = await openLog(dir, { workspace: location.workspace, catalogue: testCatalogue, clock, random: seededRandom(9), segmentBytes: 1 << 20, fsync: "none", verified: verifiedLog });
+    expect(log.recovery.vouched).toBe(EVENTS);
+    await log.append([note("after the restore")]);
+    await log.close();
+    const vouched = log.vouch()!;
+    expect(vouched.segments.map((v) => v.sha256)).toEqual(segments.map(sha256Of));
+    expect(vouched.segments.at(-1)!.lastSeq).toBe(EVENTS + 1);
+  });
+
+  it("reads and checks a segment that changed after the restore, and refuses one whose bytes changed", async () => {
+    const grown = await restored();
+    const last = grown.segments.at(-1)!;
+    const { storage, segmentReads } = countingStorage();
+    // Rewritten with its very bytes: the stamp changed, so the file is read, and its sha256 still matches.
+    writeFileSync(last, readFileSync(last));
+    expect(scanLog(storage, join(grown.dir, "log"), grown.location.workspace, grown.verifiedLog).vouched).toBe(EVENTS);
+    expect(segmentReads()).toBe(1);
+
+    const flipped = await restored();
+    const bytes = readFileSync(flipped.segments[1]!);
+    bytes[bytes.indexOf('"event ', bytes.length >> 1) + 3]! ^= 0x01;
+    writeFileSync(flipped.segments[1]!, bytes);
+    expect(() => scanLog(nodeStorage(), join(flipped.dir, "log"), flipped.location.workspace, flipped.verifiedLog)).toThrow(LogCorrupted);
   });
 });
