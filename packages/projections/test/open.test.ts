@@ -1,4 +1,4 @@
-import { cpSync } from "node:fs";
+import { cpSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLog } from "@atelier/events";
@@ -28,6 +28,27 @@ describe("opening a projection", () => {
     }
     expect(applied.at(-1)).toBe(log.head());
     await projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("folds and deletes its WAL on close, whether its checkpointer thread had started or not", async () => {
+    const dir = tempDir();
+    const workload = new Workload({ seed: 34 });
+    const log = await openWorkloadLog(dir, workload);
+    const wal = () => existsSync(join(dir, "projections.db-wal")) || existsSync(join(dir, "projections.db-shm"));
+    // Closed at once: the checkpointer's thread is still starting.
+    let projection = await openProjection(dir, log);
+    await log.append(workload.take(20));
+    expect(wal()).toBe(true);
+    await projection.close();
+    expect(wal()).toBe(false);
+    // Closed after its thread opened its own connection (which must end first, or the WAL stays).
+    projection = await openProjection(dir, log);
+    await log.append(workload.take(20));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await projection.close();
+    expect(wal()).toBe(false);
     expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
   });
