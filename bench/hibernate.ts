@@ -8,9 +8,10 @@
  * Hibernate = the workspace's hibernating state (stop, snapshot, record) + close + archive
  * (parts, manifest, read back; given what the closed log vouches for, as the gateway does, so
  * segments it wrote or checked are not line-checked again) + wipe; resume = claim + download +
- * verify every hash and the chain + rename into place + open (given what the restore verified,
- * so the chain is not checked twice: one sha256 pass over the log instead; recover, re-arm
- * timers) + `workspace.resumed`.
+ * verify every hash and the chain + rename into place + open (given what the restore verified:
+ * its segment files are taken without reading them while their stamps are unchanged; recover,
+ * re-arm timers) + `workspace.resumed`, until the workspace is active. Each cycle and each raw
+ * copy starts after a full GC (`settle`), so neither pays for the other's garbage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -29,7 +30,7 @@ import {
 } from "@atelier/events";
 import { WorkspaceHost } from "../packages/gateway/src/server/host.ts";
 import { startS3Server } from "../test/helpers/s3-server.ts";
-import { fmtMs, removeDir, report, scratchDir, type Row } from "./raw.ts";
+import { fmtMs, removeDir, report, scratchDir, settle, type Row } from "./raw.ts";
 
 const EVENTS = Number(process.env.ATELIER_BENCH_HIBERNATE_EVENTS ?? 100_000);
 const BUCKET = "atelier-bench";
@@ -84,7 +85,8 @@ const cycle = async (dir: string, id: string, primary: ObjectStoreShape, locatio
   });
   mark = performance.now();
   if (fs.existsSync(dir)) throw new Error("hibernation left the folder");
-  const [resumeMs] = await timeIt(async () => {
+  // Resumed once the workspace is active again; closing it afterwards is not part of resuming.
+  const [resumeMs, resumed] = await timeIt(async () => {
     const { verifiedLog } = await resumeFolder({ targetDir: dir, location, primary, holder: "bench" });
     phase("restore+verify");
     const host = await WorkspaceHost.open(dir, id, "bench", false, { fsync: "batch", verifiedLog });
@@ -92,8 +94,9 @@ const cycle = async (dir: string, id: string, primary: ObjectStoreShape, locatio
     await host.ws.lifecycle.resume();
     while (host.ws.status() !== "active") await new Promise((r) => setTimeout(r, 1));
     phase("resumed");
-    await host.close();
+    return host;
   });
+  await resumed.close();
   return { hibernateMs, resumeMs, phases: phases.join(", ") };
 };
 
@@ -145,10 +148,14 @@ export async function run(): Promise<void> {
     const localRounds: Array<Awaited<ReturnType<typeof cycle>> & { raw: number }> = [];
     const s3Rounds: Array<Awaited<ReturnType<typeof cycle>> & { raw: number }> = [];
     for (let round = 0; round < ROUNDS; round++) {
+      await settle();
       const [rawLocalMs] = await rawLocal(round);
       const local = makeObjectStore(localStoreDriver(path.join(root, `archive-${round}`)));
+      await settle();
       localRounds.push({ ...(await cycle(dir, id, local, loc(round))), raw: rawLocalMs });
+      await settle();
       const [rawS3Ms] = await rawS3(round);
+      await settle();
       s3Rounds.push({ ...(await cycle(dir, id, remote, loc(round))), raw: rawS3Ms });
     }
     const total = (c: { hibernateMs: number; resumeMs: number }) => c.hibernateMs + c.resumeMs;

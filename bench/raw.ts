@@ -397,6 +397,15 @@ export const reports: BenchReport[] = [];
 export const fmtRate = (perSecond: number): string =>
   perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(1)}k` : perSecond.toFixed(0);
 
+/**
+ * Collects the garbage left by whatever ran before (`npm run bench` runs node with --expose-gc),
+ * so that a measurement pays for its own allocations, not for its neighbour's.
+ */
+export const settle = async (): Promise<void> => {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+};
+
 export const fmtMs = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
 
 export const fmtPct = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
