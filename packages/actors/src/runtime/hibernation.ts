@@ -12,12 +12,23 @@ export interface SnapshotStore {
   get(key: string): Promise<Uint8Array | undefined>;
 }
 
-/** A snapshot store in a folder of the given storage (the local default, and the simulator's). */
+/** Hibernation snapshots kept per folder: the newest, and the one before in case its record failed. */
+const KEEP = 2;
+const SNAPSHOT_NAME = /^(\d+)\.json$/;
+
+/**
+ * A snapshot store in a folder of the given storage (the local default, and the simulator's).
+ * Keys are `<workspace>/snapshots/<seq>.json`; each put keeps only the newest KEEP of its folder,
+ * by seq, so that a workspace hibernated many times does not archive every snapshot it ever took.
+ */
 export const folderSnapshotStore = (storage: Storage, root: string): SnapshotStore => ({
   async put(key, data) {
     const path = joinPath(root, key);
-    storage.ensureDir(path.slice(0, path.lastIndexOf("/")));
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    storage.ensureDir(folder);
     await storage.writeFileAtomic(path, data);
+    const seqs = storage.list(folder).flatMap((name) => SNAPSHOT_NAME.exec(name)?.[1] ?? []).map(Number).sort((a, b) => b - a);
+    for (const seq of seqs.slice(KEEP)) storage.remove(joinPath(folder, `${seq}.json`));
   },
   async get(key) {
     return storage.readFile(joinPath(root, key));
