@@ -12,8 +12,6 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as v8 from "node:v8";
-import * as vm from "node:vm";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { type AppendInput, type EventLog, openLog, systemClock } from "@atelier/events";
@@ -24,7 +22,7 @@ import {
 } from "@atelier/projections";
 import { Workload } from "../packages/projections/test/support/workload.ts";
 import {
-  diskOf, flushDir, fmtMs, fmtRate, makeLines, rawPacedFdatasyncLatencies, rawSqliteBatchedInsert, rawSqliteTimelineLoad, removeDir, report, scratchDir, scratchRoot, summarize, type Row,
+  collectGarbage, diskOf, flushDir, fmtMs, fmtRate, makeLines, rawPacedFdatasyncLatencies, rawSqliteBatchedInsert, rawSqliteTimelineLoad, removeDir, report, scratchDir, scratchRoot, summarize, type Row,
 } from "./raw.ts";
 
 /** Bump when the workload generator or the log format changes, so a stale cache is not reused. */
@@ -123,12 +121,6 @@ const lagWorkload = (cached: string): { batches: AppendInput[][]; now: number } 
   const workload = new Workload({ seed: SEED + 1, agents: AGENTS, resume });
   const batches = Array.from({ length: LAG_RATE * LAG_SECONDS }, () => workload.take(1));
   return { batches, now: workload.now };
-};
-
-/** A full collection, so that the generator's garbage is not collected inside a timed loop. */
-const collectGarbage = (): void => {
-  v8.setFlagsFromString("--expose-gc");
-  (vm.runInNewContext("gc") as () => void)();
 };
 
 /**

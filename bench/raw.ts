@@ -11,6 +11,8 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import * as v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 
 /** The repository root (bench/..). */
 export const repoRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -398,11 +400,21 @@ export const fmtRate = (perSecond: number): string =>
   perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(1)}k` : perSecond.toFixed(0);
 
 /**
- * Collects the garbage left by whatever ran before (`npm run bench` runs node with --expose-gc),
- * so that a measurement pays for its own allocations, not for its neighbour's.
+ * A full collection now. `gc` is exposed at run time, not by starting node with --expose-gc: with
+ * that flag the projections bench's live apply p99 at 1M events was 2.97-9.75 ms, without it
+ * 2.02-2.11 ms.
+ */
+export const collectGarbage = (): void => {
+  v8.setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+};
+
+/**
+ * Collects the garbage left by whatever ran before, so that a measurement pays for its own
+ * allocations, not for its neighbour's.
  */
 export const settle = async (): Promise<void> => {
-  (globalThis as { gc?: () => void }).gc?.();
+  collectGarbage();
   await new Promise((resolve) => setTimeout(resolve, 20));
 };
 
