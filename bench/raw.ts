@@ -399,11 +399,7 @@ export const reports: BenchReport[] = [];
 export const fmtRate = (perSecond: number): string =>
   perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(1)}k` : perSecond.toFixed(0);
 
-/**
- * A full collection now. `gc` is exposed at run time, not by starting node with --expose-gc: with
- * that flag the projections bench's live apply p99 at 1M events was 2.97-9.75 ms, without it
- * 2.02-2.11 ms.
- */
+/** A full collection now (`gc` exposed when first needed, so the benches run in a plain node). */
 export const collectGarbage = (): void => {
   v8.setFlagsFromString("--expose-gc");
   (runInNewContext("gc") as () => void)();
