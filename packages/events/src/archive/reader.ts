@@ -83,6 +83,13 @@ export interface RestoredArchive {
   readonly verifiedLog: VerifiedLog | undefined;
 }
 
+/** A log segment as the restore checks and writes it. */
+interface RestoredSegment {
+  readonly verifier: SegmentVerifier;
+  content?: Digest;
+  written?: WrittenSegment;
+}
+
 /** `restoreArchive`, also returning what it verified of the log. */
 export const restoreVerified = async (options: RestoreOptions): Promise<RestoredArchive> => {
   const { store, location, targetDir } = options;
@@ -96,7 +103,7 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
   await mkdir(dirname(targetDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(targetDir), `.${basename(targetDir)}.restoring-`));
   const downloads = await mkdtemp(join(tmpdir(), "atelier-restore-"));
-  const chains = new Map<string, { verifier: SegmentVerifier; content?: Digest; written?: WrittenSegment }>();
+  const chains = new Map<string, RestoredSegment>();
   try {
     await mapLargestFirst(manifest.parts, (part) => part.contentSize, options.concurrency ?? 4, async (part, index) => {
       const corrupt = (reason: string) => new ArchiveCorrupted({ archive, part: part.key, reason });
@@ -106,7 +113,7 @@ export const restoreVerified = async (options: RestoreOptions): Promise<Restored
       await mkdir(dirname(target), { recursive: true });
       let tap: ((chunk: Buffer) => void) | undefined;
       const segment = part.path.startsWith("log/") ? parseSegmentName(part.path.slice(4)) : undefined;
-      const chain = segment === undefined ? undefined : { verifier: new SegmentVerifier(part.path, segment) } as { verifier: SegmentVerifier; content?: Digest; written?: WrittenSegment };
+      const chain: RestoredSegment | undefined = segment === undefined ? undefined : { verifier: new SegmentVerifier(part.path, segment) };
       if (chain !== undefined) {
         chains.set(part.path, chain);
         tap = (chunk) => chain.verifier.push(chunk);

@@ -1,11 +1,11 @@
 import { GENESIS_HASH } from "../envelope.ts";
 import { isAscii, isUtf8 } from "node:buffer";
+import type { Hash } from "node:crypto";
 import { chainHash, HASH_SUFFIX_LENGTH, lineHashMatches } from "./encode.ts";
 import { LogCorrupted } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { joinPath } from "../storage/storage.ts";
 import { INDEX_EVERY, parseSegmentName, type Segment } from "./segments.ts";
-import type { Hash } from "node:crypto";
 import { SegmentDigest } from "./vouch.ts";
 
 /** A final line without its newline: the bytes a crash cut short. */
