@@ -88,6 +88,10 @@ describe("a projection maintained incrementally, through crashes and restarts, d
       const rebuilt = join(dir, "rebuilt.db");
       rebuildProjection(rebuilt, log);
       expect(incremental).toBe(dumpOf(rebuilt));
+      // The same with the timeline built by a worker thread (what large logs get).
+      const rebuiltByWorker = join(dir, "rebuilt-worker.db");
+      rebuildProjection(rebuiltByWorker, log, { timelineWorker: true });
+      expect(incremental).toBe(dumpOf(rebuiltByWorker));
       expect(crashes.stop + crashes.throw + crashes.powerLoss).toBeGreaterThan(5);
 
       const types = new Set<string>();

@@ -16,6 +16,9 @@ export type DbMode = "live" | "bulk" | "readonly";
  */
 export const PAGE_SIZE = 1024;
 
+/** A file being built aside (also a rebuild's timeline worker's): no journal, no syncs, one writer, a large cache. */
+export const BULK_PRAGMAS = ["journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -262144"];
+
 export const openDb = (path: string, mode: DbMode): Db => {
   const db = new Database(path, mode === "readonly" ? { readonly: true, fileMustExist: true } : {});
   if (mode === "readonly") return db;
@@ -28,10 +31,7 @@ export const openDb = (path: string, mode: DbMode): Db => {
     // (~125 MB file) stay in the page cache instead of being read again through the OS.
     db.pragma("cache_size = -65536");
   } else {
-    db.pragma("journal_mode = OFF");
-    db.pragma("synchronous = OFF");
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.pragma("cache_size = -262144");
+    for (const pragma of BULK_PRAGMAS) db.pragma(pragma);
   }
   db.pragma("temp_store = MEMORY");
   return db;

@@ -3,7 +3,7 @@ import type { Db } from "../db/open.ts";
 import type { Registry } from "../projectors/registry.ts";
 import { CHECKPOINT_SQL, readCheckpoint } from "./checkpoint.ts";
 import { StatementCache } from "./statements.ts";
-import { TimelineWriter } from "./timeline.ts";
+import { TimelineWriter, type TimelineSink } from "./timeline.ts";
 
 export class ProjectionGap extends Error {
   constructor(readonly expected: number, readonly got: number) {
@@ -21,9 +21,10 @@ export class Applier {
   private readonly timeline: TimelineWriter;
   private applied: number;
 
-  constructor(private readonly db: Db, private readonly registry: Registry) {
+  /** `timeline`: where timeline rows go instead of the database's own table (a rebuild's worker). */
+  constructor(private readonly db: Db, private readonly registry: Registry, timeline?: TimelineSink) {
     this.statements = new StatementCache(db);
-    this.timeline = new TimelineWriter(this.statements);
+    this.timeline = new TimelineWriter(this.statements, timeline);
     const checkpoint = readCheckpoint(db);
     if (checkpoint === undefined) this.statements.get(CHECKPOINT_SQL).run(0, "", registry.version);
     this.applied = checkpoint?.seq ?? 0;

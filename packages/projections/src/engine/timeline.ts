@@ -7,8 +7,19 @@ const ROWS_PER_INSERT = 100;
 const NAMES = "SELECT id, name FROM timeline_names";
 const ADD_NAME = "INSERT INTO timeline_names (id, name) VALUES (?, ?)";
 
-const insertSql = (rows: number): string =>
+/** A multi-row insert of `rows` timeline rows (TIMELINE_COLUMNS values each). */
+export const insertTimelineSql = (rows: number): string =>
   `INSERT INTO timeline (seq, ts, type, entity, agent) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ")}`;
+
+/** Where finished timeline rows go: the database's own table, or a rebuild's worker (`TimelineBuilder`). */
+export interface TimelineSink {
+  /** Rows, TIMELINE_COLUMNS values each; the array is the sink's to keep. */
+  write(values: SqlValue[]): void;
+}
+
+const tableSink = (statements: StatementCache): TimelineSink => ({
+  write: (values) => void statements.get(insertTimelineSql(values.length / TIMELINE_COLUMNS)).run(values),
+});
 
 /**
  * The timeline index row of every event, written in multi-row inserts: nothing reads the timeline
@@ -29,7 +40,13 @@ export class TimelineWriter {
     return id;
   };
 
-  constructor(private readonly statements: StatementCache) {
+  private readonly sink: TimelineSink;
+
+  constructor(
+    private readonly statements: StatementCache,
+    sink?: TimelineSink,
+  ) {
+    this.sink = sink ?? tableSink(statements);
     this.loadNames();
   }
 
@@ -40,7 +57,7 @@ export class TimelineWriter {
 
   flush(): void {
     if (this.values.length === 0) return;
-    this.statements.get(insertSql(this.values.length / TIMELINE_COLUMNS)).run(this.values);
+    this.sink.write(this.values);
     this.values = [];
   }
 

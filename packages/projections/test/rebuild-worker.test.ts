@@ -1,0 +1,52 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { atelierProjectors, canonicalDump, openDb, rebuildProjection, type Registry } from "../src/index.ts";
+import { cleanup, tempDir, writeWorkspace } from "./support/fixtures.ts";
+
+afterEach(cleanup);
+
+const inspect = (path: string) => {
+  const db = openDb(path, "readonly");
+  try {
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timeline' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+    return { dump: canonicalDump(db), integrity: db.pragma("integrity_check", { simple: true }), indexes };
+  } finally {
+    db.close();
+  }
+};
+
+describe("a rebuild with the timeline built by a worker thread", () => {
+  it("gives the same database as one built in process: rows, names, indexes, and a sound file", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 41, 3_000);
+    rebuildProjection(join(dir, "in-process.db"), log, { timelineWorker: false });
+    rebuildProjection(join(dir, "worker.db"), log, { timelineWorker: true });
+    const inProcess = inspect(join(dir, "in-process.db"));
+    const byWorker = inspect(join(dir, "worker.db"));
+    expect(byWorker.integrity).toBe("ok");
+    expect(byWorker.indexes).toEqual(inProcess.indexes);
+    expect(byWorker.indexes.length).toBeGreaterThan(0);
+    expect(byWorker.dump).toBe(inProcess.dump);
+    // The worker's file was copied in and removed.
+    expect(readdirSync(dir).filter((name) => name.includes("timeline"))).toEqual([]);
+    await log.close();
+  });
+
+  it("fails as the in-process rebuild does when a projector throws, and leaves no worker file behind", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 42, 2_000);
+    const failing: Registry = {
+      version: atelierProjectors.version,
+      project(event) {
+        if (event.seq === 1_500) throw new Error("projector failed at seq 1500");
+        return atelierProjectors.project(event);
+      },
+    };
+    const target = join(dir, "rebuilt.db");
+    expect(() => rebuildProjection(target, log, { registry: failing, timelineWorker: true })).toThrow("projector failed at seq 1500");
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes("timeline"))).toEqual([]);
+    await log.close();
+  });
+});
