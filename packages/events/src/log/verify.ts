@@ -163,14 +163,27 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
 
 /**
  * The `written` part of a hint when the file is still exactly what its producer wrote: same stamp,
- * exactly the hinted bytes, and an index that starts at the segment's first line.
+ * exactly the hinted bytes, and an index the log can seek by (see `indexFits`).
  */
 const unchangedSince = (storage: Storage, path: string, name: string, firstSeq: number, hinted: VerifiedSegment): WrittenSegment | undefined => {
   const { written } = hinted;
   if (written === undefined || storage.stamp === undefined || hinted.name !== name) return undefined;
-  if (hinted.lastSeq < firstSeq || written.index[0]?.[0] !== firstSeq || written.index[0][1] !== 0) return undefined;
+  if (!Number.isSafeInteger(hinted.bytes) || !indexFits(written.index, firstSeq, hinted.lastSeq, hinted.bytes)) return undefined;
   if (storage.stamp(path) !== written.stamp || storage.fileSize(path) !== hinted.bytes) return undefined;
   return written;
+};
+
+/**
+ * Whether `index` could be a segment's: it starts at the first line (offset 0), and its seqs (up to
+ * `lastSeq`) and offsets (below `bytes`) only rise. A malformed hint is then dropped, never sought by.
+ */
+const indexFits = (index: WrittenSegment["index"], firstSeq: number, lastSeq: number, bytes: number): boolean => {
+  if (lastSeq < firstSeq || index[0]?.[0] !== firstSeq || index[0][1] !== 0) return false;
+  for (let i = 1; i < index.length; i++) {
+    const [seq, offset] = index[i]!;
+    if (!(seq > index[i - 1]![0] && seq <= lastSeq && offset > index[i - 1]![1] && offset < bytes)) return false;
+  }
+  return true;
 };
 
 /**

@@ -134,6 +134,16 @@ describe("opening a restored log on the restore's word", () => {
     expect(scanLog(storage, join(grown.dir, "log"), grown.location.workspace, grown.verifiedLog).vouched).toBe(EVENTS);
     expect(segmentReads()).toBe(1);
 
+    // A malformed index in an unchanged file's hint is not sought by: the file is read and indexed.
+    const malformed = await restored();
+    const segments = malformed.verifiedLog.segments.map((segment, i) =>
+      i === 1 ? { ...segment, written: { ...segment.written!, index: [...segment.written!.index, [segment.lastSeq, 0] as const] } } : segment);
+    const counted = countingStorage();
+    const dir = join(malformed.dir, "log");
+    // Read, its bytes still match the hint's sha256: taken, and indexed as a full scan would.
+    expect(scanLog(counted.storage, dir, malformed.location.workspace, { ...malformed.verifiedLog, segments })).toEqual({ ...scanLog(nodeStorage(), dir, malformed.location.workspace), vouched: EVENTS });
+    expect(counted.segmentReads()).toBe(1);
+
     const flipped = await restored();
     const bytes = readFileSync(flipped.segments[1]!);
     bytes[bytes.indexOf('"event ', bytes.length >> 1) + 3]! ^= 0x01;
