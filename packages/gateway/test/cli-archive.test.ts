@@ -59,4 +59,34 @@ describe("atelier hibernate | resume | archive ls (local archive, the embedded d
       await again.close();
     }
   }, 30_000);
+
+  it("keeps the newest archives of a workspace after each hibernation, and prunes on demand with a clear refusal of a bad count", async () => {
+    const data = mkdtempSync(join(tmpdir(), "atelier-cli-prune-"));
+    dirs.push(data);
+    const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
+    const { host } = await server.gateway.createWorkspace({ name: "prune", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+    const id = host.id;
+    await host.ws.context.set("k", 1, "test");
+    await server.close();
+    const archives = async () => (await cli("archive", "ls", id, "--data", data)).out.split("\n").filter((line) => line.startsWith(id));
+
+    for (let round = 0; round < 3; round++) {
+      if (round > 0) expect((await cli("resume", id, "--data", data)).code).toBe(0);
+      const hibernated = await cli("hibernate", id, "--data", data);
+      expect(hibernated.code, hibernated.err).toBe(0);
+    }
+    const kept = await archives();
+    expect(kept).toHaveLength(2);
+
+    const bad = await cli("archive", "prune", id, "--data", data, "--keep-archives", "0");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--keep-archives must be a whole number ≥ 1/);
+    expect(await archives()).toEqual(kept);
+
+    const pruned = await cli("archive", "prune", "--data", data, "--keep-archives", "1");
+    expect(pruned.code, pruned.err).toBe(0);
+    expect(pruned.out).toMatch(new RegExp(`${id}: removed 1 archive\\(s\\), \\d+ object\\(s\\); kept \\d{16}-`));
+    expect(await archives()).toEqual(kept.slice(1));
+    expect((await cli("resume", id, "--data", data)).code).toBe(0);
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { ArchiveRefused } from "./errors.ts";
 import { workspacePrefix, type WorkspaceLocation } from "./layout.ts";
 import type { ArchiveManifest } from "./manifest.ts";
 import { objectStoreClient, type ObjectStoreShape } from "./object-store.ts";
+import { pruneArchives, type PrunedArchives } from "./prune.ts";
 import { copyArchive, latestArchive, restoreVerified } from "./reader.ts";
 import type { VerifiedLog } from "../log/verify.ts";
 import { writeArchive } from "./writer.ts";
@@ -26,7 +27,7 @@ export class ResumeFailed extends Data.TaggedError("ResumeFailed")<{ readonly pr
   }
 }
 
-export type HibernateStep = "archived" | "mirrored" | "wiped";
+export type HibernateStep = "archived" | "mirrored" | "wiped" | "pruned";
 
 export interface HibernateOptions {
   /** The workspace folder, closed (no writer) before this is called. */
@@ -38,6 +39,11 @@ export interface HibernateOptions {
   readonly appVersion?: string;
   /** What the workspace's log vouched for when it closed (`EventLog.vouch`): see `WriteArchiveOptions.verified`. */
   readonly verifiedLog?: VerifiedLog | undefined;
+  /**
+   * After the wipe, remove the workspace's archives older than its newest `keepArchives` from the
+   * primary, and from the mirror when this copy reached it (`pruneArchives`). Absent: keep all.
+   */
+  readonly keepArchives?: number;
   /** Called after each step completes (progress for the CLI; tests crash here). */
   readonly onStep?: (step: HibernateStep) => void | Promise<void>;
 }
@@ -49,6 +55,10 @@ export interface HibernateResult {
   readonly mirrorError?: unknown;
   /** Log lines the archive took on `verifiedLog`'s word instead of checking them again. */
   readonly vouched: number;
+  /** What the prune removed, per store it ran on. */
+  readonly pruned?: { readonly primary?: PrunedArchives; readonly mirror?: PrunedArchives };
+  /** Why the prune failed, when it did: reported, never fatal (the next hibernation prunes again). */
+  readonly pruneError?: unknown;
 }
 
 const fsyncDir = async (dir: string) => {
@@ -86,7 +96,20 @@ export const hibernateFolder = async (options: HibernateOptions): Promise<Hibern
   await fsyncDir(dirname(workspaceDir));
   await rm(aside, { recursive: true, force: true });
   await options.onStep?.("wiped");
-  return { archiveId: written.archiveId, manifest: written.manifest, vouched: written.vouched, ...(mirrorError === undefined ? {} : { mirrorError }) };
+  const result: HibernateResult = { archiveId: written.archiveId, manifest: written.manifest, vouched: written.vouched, ...(mirrorError === undefined ? {} : { mirrorError }) };
+  const keep = options.keepArchives;
+  if (keep === undefined) return result;
+  let pruned: HibernateResult["pruned"];
+  let pruneError: unknown;
+  try {
+    const primaryPruned = await pruneArchives({ store: primary, location, keep });
+    const mirrorPruned = mirror !== undefined && mirrorError === undefined ? await pruneArchives({ store: mirror, location, keep }) : undefined;
+    pruned = { primary: primaryPruned, ...(mirrorPruned === undefined ? {} : { mirror: mirrorPruned }) };
+  } catch (error) {
+    pruneError = error;
+  }
+  await options.onStep?.("pruned");
+  return pruneError === undefined ? { ...result, pruned } : { ...result, pruneError };
 };
 
 export interface ResumeOptions {

@@ -9,3 +9,4 @@ export * from "./manifest.ts";
 export { writeArchive, type WriteArchiveOptions, type WrittenArchive } from "./writer.ts";
 export { copyArchive, latestArchive, listArchives, readManifest, restoreArchive, restoreVerified, verifyArchive, type ArchiveEntry, type RestoredArchive, type RestoreOptions } from "./reader.ts";
 export * from "./hibernate.ts";
+export { pruneArchives, type PruneOptions, type PrunedArchives } from "./prune.ts";

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { copyArchive, hibernateFolder, latestArchive, readManifest, resumeFolder, type Clock, type VerifiedLog } from "@atelier/events";
+import { copyArchive, hibernateFolder, latestArchive, pruneArchives, readManifest, resumeFolder, type Clock, type VerifiedLog } from "@atelier/events";
 import { CommandRejected } from "@atelier/actors";
 import { listAgents } from "@atelier/projections";
 import type { ArchiveRecord, HeldPrompt, WorkspaceCatalog } from "../catalog/workspaces.ts";
@@ -71,6 +71,7 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
     clock: ctx.clock,
     appVersion: APP_VERSION,
     verifiedLog: host.ws.log.vouch(),
+    ...(ctx.settings.keepArchives === undefined ? {} : { keepArchives: ctx.settings.keepArchives }),
     onStep: async (step) => {
       if (step !== "archived") return;
       // The manifest as the primary now serves it must name this log's head, or nothing is wiped.
@@ -85,6 +86,7 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
     mirrorError: result.mirrorError === undefined ? null : message(result.mirrorError),
   };
   ctx.catalog.setState(host.id, "hibernated", record);
+  if (result.pruneError !== undefined) ctx.log(`workspace ${host.id}: archived as ${result.archiveId}, but pruning older archives failed: ${message(result.pruneError)}`);
   if (result.mirrorError !== undefined) {
     ctx.log(`workspace ${host.id}: archived to ${primary.name} as ${result.archiveId}, but the mirror copy failed: ${record.mirrorError}; retrying in the background`);
     void retryMirror(ctx, host.id, record);
@@ -100,7 +102,11 @@ const retryMirror = async (ctx: HibernationContext, id: string, record: ArchiveR
   for (const delay of delays) {
     await new Promise((r) => setTimeout(r, delay).unref());
     try {
-      await copyArchive(primary, mirror, locationOf(ctx.settings, id), record.archiveId);
+      const location = locationOf(ctx.settings, id);
+      await copyArchive(primary, mirror, location, record.archiveId);
+      // The hibernation pruned the primary only, the mirror copy having failed then.
+      const keep = ctx.settings.keepArchives;
+      if (keep !== undefined) await pruneArchives({ store: mirror, location, keep }).catch((error: unknown) => ctx.log(`workspace ${id}: pruning the mirror failed: ${message(error)}`));
       const row = ctx.catalog.get(id);
       if (row?.archive?.archiveId === record.archiveId) ctx.catalog.setState(id, row.state, { ...row.archive, mirrorError: null });
       ctx.log(`workspace ${id}: mirror copy of ${record.archiveId} done on retry`);

@@ -22,7 +22,12 @@ export interface ArchiveSettings {
   readonly user: string;
   /** Written into resume claims (I17); stable across restarts of one host. Default: the host name. */
   readonly holder?: string;
+  /** Archives of a workspace kept in each store after a hibernation; older ones are pruned. Absent: all kept. */
+  readonly keepArchives?: number;
 }
+
+/** The newest archive plus one to fall back on by hand; the folder's snapshots keep two as well. */
+export const DEFAULT_KEEP_ARCHIVES = 2;
 
 /** `atelier start|hibernate|resume|archive` flags; each falls back to its environment variable. */
 export interface ArchiveFlags {
@@ -36,6 +41,7 @@ export interface ArchiveFlags {
   readonly org?: string | undefined;
   readonly team?: string | undefined;
   readonly user?: string | undefined;
+  readonly "keep-archives"?: string | undefined;
 }
 
 /** The flags as node:util parseArgs options, for every command that reaches the archive. */
@@ -50,6 +56,7 @@ export const archiveFlagOptions = {
   org: { type: "string" },
   team: { type: "string" },
   user: { type: "string" },
+  "keep-archives": { type: "string" },
 } as const;
 
 const ENV: Record<keyof ArchiveFlags, string> = {
@@ -63,6 +70,14 @@ const ENV: Record<keyof ArchiveFlags, string> = {
   org: "ATELIER_ORG",
   team: "ATELIER_TEAM",
   user: "ATELIER_USER",
+  "keep-archives": "ATELIER_KEEP_ARCHIVES",
+};
+
+/** A count of archives to keep: a whole number ≥ 1. */
+export const parseKeep = (value: string, source: string): number => {
+  const keep = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(keep) || keep < 1) throw new Error(`${source} must be a whole number ≥ 1 (archives kept per workspace), not "${value}"`);
+  return keep;
 };
 
 /**
@@ -98,7 +113,15 @@ export const archiveSettings = (dataDir: string, flags: ArchiveFlags = {}, env: 
       : s3Bucket !== undefined
         ? { primary: s3() }
         : { primary: makeObjectStore(localStoreDriver(get("archive-dir") ?? join(dataDir, "archive")), policy) };
-  return { ...stores, org: get("org") ?? "local", team: get("team") ?? "default", user: get("user") ?? "owner", holder: hostname() };
+  const keep = get("keep-archives");
+  return {
+    ...stores,
+    org: get("org") ?? "local",
+    team: get("team") ?? "default",
+    user: get("user") ?? "owner",
+    holder: hostname(),
+    keepArchives: keep === undefined ? DEFAULT_KEEP_ARCHIVES : parseKeep(keep, flags["keep-archives"] === undefined ? ENV["keep-archives"] : "--keep-archives"),
+  };
 };
 
 /** A workspace's place in the bucket layout. */

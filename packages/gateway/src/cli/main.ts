@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
 import { processOutput, UsageError, type Command, type Output } from "./command.ts";
-import { archiveLs, hibernate, resume } from "./commands/archive.ts";
+import { archiveLs, archivePrune, hibernate, resume } from "./commands/archive.ts";
 import { logCat, logVerify } from "./commands/log.ts";
 import { follow, mirrorStatus, restore } from "./commands/nats.ts";
 import { importSession } from "./commands/import.ts";
@@ -28,6 +28,7 @@ export const commands: readonly Command[] = [
   hibernate,
   resume,
   archiveLs,
+  archivePrune,
 ];
 
 export const helpText = (): string =>

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { LogLocked, listArchives, readManifest, systemClock, type ObjectStoreShape } from "@atelier/events";
+import { LogLocked, listArchives, pruneArchives, readManifest, systemClock, type ObjectStoreShape, type WorkspaceLocation } from "@atelier/events";
 import { archiveHost, gatewayLockPath, liveLockHolder, restoreHost, waitForStatus, type HibernationContext } from "../../archive/hibernation.ts";
-import { archiveFlagOptions, archiveSettings, locationOf } from "../../archive/settings.ts";
+import { archiveFlagOptions, archiveSettings, DEFAULT_KEEP_ARCHIVES, locationOf } from "../../archive/settings.ts";
 import { openCatalog } from "../../catalog/catalog.ts";
 import { WorkspaceCatalog } from "../../catalog/workspaces.ts";
 import { readManifest as readFolderManifest, workspaceDir } from "../../server/folder.ts";
@@ -141,6 +141,35 @@ export const archiveLs: Command = {
       io.out(`primary: ${primary.name}${mirror ? `  mirror: ${mirror.name}` : ""}`);
       if (rows.length === 1) io.out(id === undefined ? "no archives" : `no archives of ${id}`);
       else table(io, rows);
+      return 0;
+    });
+  },
+};
+
+/** The workspaces a store holds archives of (or just `id`'s). */
+const workspacesIn = async (store: ObjectStoreShape, ctx: HibernationContext, id: string | undefined): Promise<WorkspaceLocation[]> => {
+  if (id !== undefined) return [locationOf(ctx.settings, id)];
+  const byKey = new Map<string, WorkspaceLocation>();
+  for (const { location } of await listArchives(store)) byKey.set(Object.values(location).join("/"), location);
+  return [...byKey.values()];
+};
+
+export const archivePrune: Command = {
+  path: ["archive", "prune"],
+  usage: `atelier archive prune [ws] [--keep-archives n] ${FLAGS}`,
+  summary: `remove archives older than each workspace's newest n (default ${DEFAULT_KEEP_ARCHIVES}) and the objects only they use`,
+  async run(args, io) {
+    return withArchive(args, { min: 0, max: 1 }, async (ctx, [id]) => {
+      const { primary, mirror, keepArchives = DEFAULT_KEEP_ARCHIVES } = ctx.settings;
+      for (const store of mirror ? [primary, mirror] : [primary]) {
+        const locations = await workspacesIn(store, ctx, id);
+        if (locations.length === 0) io.out(`${store.name}: no archives`);
+        for (const location of locations) {
+          const pruned = await pruneArchives({ store, location, keep: keepArchives });
+          const what = pruned.removed.length === 0 ? "nothing to prune" : `removed ${pruned.removed.length} archive(s), ${pruned.deleted} object(s)`;
+          io.out(`${store.name}: ${location.workspace}: ${what}; kept ${pruned.kept.join(", ") || "none"}`);
+        }
+      }
       return 0;
     });
   },
