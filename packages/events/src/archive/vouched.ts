@@ -3,6 +3,8 @@ import { parseSegmentName } from "../log/segments.ts";
 import type { VerifiedLog, VerifiedSegment } from "../log/verify.ts";
 import { SegmentVerifier, type SegmentChain } from "./chain.ts";
 import { ArchiveRefused } from "./errors.ts";
+import type { ArchivePart } from "./manifest.ts";
+import type { ObjectStoreClient } from "./object-store.ts";
 import { hashFile, type Digest } from "./streams.ts";
 
 /** A segment a closing log vouched for, and the hash its first line chains onto. */
@@ -39,15 +41,35 @@ export const vouchedSegments = (verified: VerifiedLog | undefined, workspace: st
 export const vouchedChain = async (
   file: string, firstSeq: number, content: Digest, vouch: Vouch, workspace: string,
 ): Promise<{ chain: SegmentChain; vouched: number }> => {
-  const { segment, after } = vouch;
-  if (content.size === segment.bytes && content.sha256 === segment.sha256) {
-    const chain = { file, firstSeq, lastSeq: segment.lastSeq, first: undefined, lastHash: segment.lastHash, tornBytes: 0, workspace, after };
-    return { chain, vouched: segment.lastSeq - firstSeq + 1 };
-  }
+  const { segment } = vouch;
+  if (content.size === segment.bytes && content.sha256 === segment.sha256) return chainOnWord(file, firstSeq, vouch, workspace);
   const verifier = new SegmentVerifier(file, firstSeq);
   const reread = await hashFile(file, (chunk) => verifier.push(chunk));
   if (reread.size !== content.size || reread.sha256 !== content.sha256) {
     throw new ArchiveRefused({ reason: `${file} changed while it was archived: archive a closed workspace` });
   }
   return { chain: verifier.end(), vouched: 0 };
+};
+
+/** A vouched segment's chain, taken on the vouch's word; and how many lines that is. */
+export const chainOnWord = (file: string, firstSeq: number, { segment, after }: Vouch, workspace: string): { chain: SegmentChain; vouched: number } => ({
+  chain: { file, firstSeq, lastSeq: segment.lastSeq, first: undefined, lastHash: segment.lastHash, tornBytes: 0, workspace, after },
+  vouched: segment.lastSeq - firstSeq + 1,
+});
+
+/**
+ * The part an earlier archive stored for a vouched segment, when it still serves: its content is
+ * exactly the vouched bytes, the file still has their size, and the store holds the object at
+ * the part's size (and sha256, where the store records one). The archive then takes that part
+ * without reading or compressing the file: a sealed segment is gzip'd once, not at every
+ * hibernation. Its bytes are the ones the log acknowledged, checked when that archive read them.
+ */
+export const heldSegmentPart = async (
+  store: ObjectStoreClient, prefix: string, earlier: ArchivePart | undefined, vouch: Vouch, fileSize: number,
+): Promise<ArchivePart | undefined> => {
+  const { segment } = vouch;
+  if (earlier === undefined || earlier.contentSha256 !== segment.sha256 || earlier.contentSize !== segment.bytes || fileSize !== segment.bytes) return undefined;
+  const held = await store.head(prefix + earlier.key).catch(() => undefined);
+  if (held === undefined || held.size !== earlier.size || (held.sha256 !== undefined && held.sha256 !== earlier.sha256)) return undefined;
+  return earlier;
 };

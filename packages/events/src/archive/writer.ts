@@ -13,7 +13,8 @@ import { fileSource, objectStoreClient, type ObjectStoreClient, type ObjectStore
 import { GENESIS_HASH } from "../envelope.ts";
 import { linkSegments, SegmentVerifier, type SegmentChain } from "./chain.ts";
 import { encodeFile, firstLine, lastLine, mapLargestFirst, type Coded, type Encoding } from "./streams.ts";
-import { vouchedChain, vouchedSegments } from "./vouched.ts";
+import { chainOnWord, heldSegmentPart, vouchedChain, vouchedSegments } from "./vouched.ts";
+import { latestArchive, readManifest } from "./reader.ts";
 
 export interface WriteArchiveOptions {
   readonly store: ObjectStoreShape;
@@ -110,7 +111,9 @@ const copyDatabase = async (from: string, to: string, inMemoryBytes: number): Pr
  * under `sessions/YYYY/MM/DD/`, SQLite databases by online backup, snapshots and other files
  * gzip'd, blobs as they are), then the manifest, with a create-only write, which is the commit
  * point; it is read back and compared before this resolves. Content-addressed parts (log
- * segments, blobs) the store already holds with the same sha256 are not sent again. A crash
+ * segments, blobs) the store already holds with the same sha256 are not sent again, and a
+ * vouched segment the newest archive already stores is taken as that archive's part without
+ * reading its file (`heldSegmentPart`). A crash
  * before the manifest leaves only unreferenced objects, never an archive that looks complete.
  */
 export const writeArchive = async (options: WriteArchiveOptions): Promise<WrittenArchive> => {
@@ -134,6 +137,9 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
   const level = options.gzipLevel ?? 1;
   let reused = 0;
 
+  // Segments the newest archive already stores, for vouched segments that have not changed since.
+  const earlier = vouches.size === 0 ? new Map<string, ArchivePart>() : await earlierSegments(options.store, location);
+
   const scratch = await mkdtemp(join(tmpdir(), "atelier-archive-"));
   try {
     const files = await listFiles(workspaceDir);
@@ -141,6 +147,16 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
     const parts = await mapLargestFirst(files, (path) => sizes.get(path)!, options.concurrency ?? 4, async (path, index) => {
       const kind = kindOf(path);
       const source = join(workspaceDir, path);
+      const firstSeq = kind === "segment" ? parseSegmentName(path.slice(4))! : 0;
+      const vouch = kind === "segment" ? vouches.get(path.slice(4)) : undefined;
+      const held = vouch && (await heldSegmentPart(store, prefix, earlier.get(path), vouch, sizes.get(path)!));
+      if (held) {
+        const taken = chainOnWord(source, firstSeq, vouch!, location.workspace);
+        chains.set(path, taken.chain);
+        vouched += taken.vouched;
+        reused++;
+        return held;
+      }
       const staged = join(scratch, String(index));
       const encoding: Encoding = kind === "blob" ? "identity" : "gzip";
       let input: string | Buffer = source;
@@ -148,8 +164,6 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
         const backup = `${staged}.db`;
         input = (await copyDatabase(source, backup, options.inMemoryDatabaseBytes ?? IN_MEMORY_DATABASE_BYTES)) ?? backup;
       }
-      const firstSeq = kind === "segment" ? parseSegmentName(path.slice(4))! : 0;
-      const vouch = kind === "segment" ? vouches.get(path.slice(4)) : undefined;
       const verifier = kind === "segment" && vouch === undefined ? new SegmentVerifier(source, firstSeq) : undefined;
       const coded = await encodeFile(input, staged, encoding, level, verifier && ((chunk) => verifier.push(chunk)));
       if (verifier !== undefined) chains.set(path, verifier.end());
@@ -191,6 +205,17 @@ export const writeArchive = async (options: WriteArchiveOptions): Promise<Writte
     return { archiveId: id, manifestKey: key, manifest, reused, vouched };
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+};
+
+/** The newest archive's segment parts by path; none when there is no archive or its manifest does not read. */
+const earlierSegments = async (store: ObjectStoreShape, location: WorkspaceLocation): Promise<Map<string, ArchivePart>> => {
+  try {
+    const id = await latestArchive(store, location);
+    const parts = id === undefined ? [] : (await readManifest(store, location, id)).parts;
+    return new Map(parts.filter((part) => part.kind === "segment").map((part) => [part.path, part]));
+  } catch {
+    return new Map();
   }
 };
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  hibernateFolder, latestArchive, LogCorrupted, localStoreDriver, makeObjectStore, nodeStorage, openLog, resumeFolder, scanLog, seededRandom,
+  hibernateFolder, latestArchive, LogCorrupted, objectStoreClient, readManifest, writeArchive, workspacePrefix, localStoreDriver, makeObjectStore, nodeStorage, openLog, resumeFolder, scanLog, seededRandom,
   VirtualClock, type Storage, type VerifiedLog, type WorkspaceLocation,
 } from "../../src/index.ts";
 import { note, tempDir, testCatalogue } from "../helpers.ts";
@@ -77,6 +77,68 @@ describe("hibernating with what the closed log vouched for", () => {
     expect(error).toBeInstanceOf(LogCorrupted);
     expect(await latestArchive(primary, location2)).toBeUndefined();
     expect(existsSync(flipped.dir)).toBe(true);
+  });
+});
+
+describe("hibernating again with segments the newest archive already stores", () => {
+  /** A workspace hibernated once, resumed, grown by a few events and closed: its segment files and what it vouched for. */
+  const rehibernating = async () => {
+    const location = freshLocation();
+    const { dir, vouched } = await closedWorkspace(location);
+    const primary = storeAt();
+    const first = await writeArchive({ store: primary, location, workspaceDir: dir, clock, verified: vouched });
+    const log = await openLog(dir, { workspace: location.workspace, catalogue: testCatalogue, clock, random: seededRandom(9), segmentBytes: 8 * 1024, fsync: "none" });
+    await log.append([note("after the first hibernation")]);
+    await log.close();
+    const segments = readdirSync(join(dir, "log")).filter((n) => n.endsWith(".jsonl")).sort();
+    return { location, dir, primary, first, vouched: log.vouch()!, segments, logBytes: folderBytes(join(dir, "log")) };
+  };
+
+  it("takes each unchanged sealed segment's stored part without reading its file", async () => {
+    const s = await rehibernating();
+    // A sealed segment damaged on disk after the log vouched for it (same size): were it read,
+    // the archive would refuse it; taken from the store, the archive holds the acknowledged bytes.
+    const sealed = join(s.dir, "log", s.segments[1]!);
+    const damaged = readFileSync(sealed);
+    damaged[damaged.indexOf('"event ', damaged.length >> 1) + 3]! ^= 0x01;
+    writeFileSync(sealed, damaged);
+    clock.advance(60_000);
+    const second = await writeArchive({ store: s.primary, location: s.location, workspaceDir: s.dir, clock, verified: s.vouched });
+    const segmentParts = (parts: typeof second.manifest.parts) => parts.filter((p) => p.kind === "segment");
+    const firstParts = new Map(segmentParts(s.first.manifest.parts).map((p) => [p.path, p]));
+    const unchanged = segmentParts(second.manifest.parts).filter((p) => JSON.stringify(firstParts.get(p.path)) === JSON.stringify(p));
+    // Every segment but the last (which grew) is the first archive's part, as it was.
+    expect(unchanged.map((p) => p.path)).toEqual(s.segments.slice(0, -1).map((n) => `log/${n}`));
+    expect(second.reused).toBeGreaterThanOrEqual(unchanged.length);
+    expect(second.vouched).toBe(EVENTS + 1);
+
+    const back = join(tempDir(), "back");
+    await resumeFolder({ targetDir: back, location: s.location, primary: s.primary, holder: "host" });
+    const restored = folderBytes(join(back, "log"));
+    expect([...restored.keys()]).toEqual([...s.logBytes.keys()]);
+    for (const [path, bytes] of s.logBytes) expect(restored.get(path)!.equals(bytes), path).toBe(true);
+  });
+
+  it("reads and compresses the file again when the store lost the part or the file no longer has the vouched size", async () => {
+    const s = await rehibernating();
+    const manifest = await readManifest(s.primary, s.location, s.first.archiveId);
+    const lost = manifest.parts.find((p) => p.path === `log/${s.segments[0]}`)!;
+    await objectStoreClient(s.primary).delete(workspacePrefix(s.location) + lost.key);
+    // A sealed segment with bytes added after the log closed is not the vouched one.
+    const grown = join(s.dir, "log", s.segments[1]!);
+    writeFileSync(grown, Buffer.concat([readFileSync(grown), Buffer.from("not a line")]));
+    clock.advance(60_000);
+    const error = await writeArchive({ store: s.primary, location: s.location, workspaceDir: s.dir, clock, verified: s.vouched }).catch((e: unknown) => e);
+    // Read, it ends in a torn line in the middle of the log: refused, nothing committed.
+    expect(String(error)).toMatch(/torn|changed|corrupt/i);
+    expect(await latestArchive(s.primary, s.location)).toBe(s.first.archiveId);
+
+    writeFileSync(grown, s.logBytes.get(s.segments[1]!)!);
+    const second = await writeArchive({ store: s.primary, location: s.location, workspaceDir: s.dir, clock, verified: s.vouched });
+    expect(second.manifest.parts.find((p) => p.path === `log/${s.segments[0]}`)!.key).toBe(lost.key);
+    const back = join(tempDir(), "back");
+    await resumeFolder({ targetDir: back, location: s.location, primary: s.primary, holder: "host" });
+    for (const [path, bytes] of s.logBytes) expect(readFileSync(join(back, "log", path)).equals(bytes), path).toBe(true);
   });
 });
 
