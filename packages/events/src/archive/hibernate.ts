@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
+import { fsyncPath } from "../storage/node.ts";
 import { basename, dirname, join } from "node:path";
 import { Data } from "effect";
 import type { Clock } from "../services/clock.ts";
@@ -61,15 +62,6 @@ export interface HibernateResult {
   readonly pruneError?: unknown;
 }
 
-const fsyncDir = async (dir: string) => {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
-
 /**
  * Hibernation of a closed workspace folder: archive it to the primary (the manifest is read
  * back and compared before that counts), copy it to the mirror (a failure there is retried by
@@ -93,7 +85,7 @@ export const hibernateFolder = async (options: HibernateOptions): Promise<Hibern
   await options.onStep?.("mirrored");
   const aside = join(dirname(workspaceDir), `.${basename(workspaceDir)}.hibernated-${written.archiveId}`);
   await rename(workspaceDir, aside);
-  await fsyncDir(dirname(workspaceDir));
+  await fsyncPath(dirname(workspaceDir));
   await rm(aside, { recursive: true, force: true });
   await options.onStep?.("wiped");
   const result: HibernateResult = { archiveId: written.archiveId, manifest: written.manifest, vouched: written.vouched, ...(mirrorError === undefined ? {} : { mirrorError }) };

@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { cryptoRandom } from "../services/crypto-random.ts";
 import { randomId, type Random } from "../services/random.ts";
+import { fsyncPath } from "../storage/node.ts";
 import { NotFound, PreconditionFailed, Rejected, Unavailable } from "./errors.ts";
 import type { ObjectBody, ObjectInfo, ObjectStoreDriver, PutOptions } from "./object-store.ts";
 
@@ -59,15 +60,6 @@ export const localStoreDriver = (root: string, options: LocalStoreOptions = {}):
     return { key, size: Number(stat.size), version: `${stat.mtimeNs}-${stat.size}`, sha256: undefined };
   };
 
-  const syncDir = async (dir: string) => {
-    const handle = await fs.open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  };
-
   const writeTemp = async (body: ObjectBody, signal: AbortSignal): Promise<string> => {
     const dir = join(root, TEMP_DIR);
     await fs.mkdir(dir, { recursive: true });
@@ -76,12 +68,7 @@ export const localStoreDriver = (root: string, options: LocalStoreOptions = {}):
     // A file is copied whole (copy_file_range: no chunks through the process).
     else if (body.path !== undefined) await fs.copyFile(body.path, temp);
     else await pipeline(body.open(), createWriteStream(temp), { signal });
-    const handle = await fs.open(temp, "r+");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await fsyncPath(temp);
     return temp;
   };
 
@@ -113,7 +100,7 @@ export const localStoreDriver = (root: string, options: LocalStoreOptions = {}):
           // link refuses an existing name atomically; rename replaces it atomically.
           if (options.ifNoneMatch) await fs.link(temp, path);
           else await fs.rename(temp, path);
-          await syncDir(dir);
+          await fsyncPath(dir);
           return await info(key, path);
         } finally {
           await fs.rm(temp, { force: true });

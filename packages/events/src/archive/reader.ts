@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { LogCorrupted } from "../errors.ts";
@@ -12,7 +12,7 @@ import { fileSource, objectStoreClient, type ObjectStoreShape } from "./object-s
 import { decodeFile, hashFile, mapLargestFirst, mapLimit, type Digest } from "./streams.ts";
 import { GENESIS_HASH } from "../envelope.ts";
 import type { VerifiedLog, WrittenSegment } from "../log/verify.ts";
-import { backdateAndStamp } from "../storage/node.ts";
+import { backdateAndStamp, fsyncPath } from "../storage/node.ts";
 
 export interface ArchiveEntry {
   readonly location: WorkspaceLocation;
@@ -55,15 +55,6 @@ export interface RestoreOptions {
   readonly targetDir: string;
   readonly concurrency?: number;
 }
-
-const fsyncPath = async (path: string) => {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
 
 /**
  * Downloads an archive into a staging folder beside `targetDir`, checks the size and sha256 of

@@ -25,6 +25,16 @@ const wrapAsync = async <T>(op: string, path: string, fn: () => Promise<T>): Pro
   }
 };
 
+/** Flushes a file, or a folder's entries (a rename or a new name in it), to the disk. */
+export const fsyncPath = async (path: string): Promise<void> => {
+  const fd = fs.openSync(path, "r");
+  try {
+    await wrapAsync("fsync", path, () => fsync(fd));
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+
 const processAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -138,14 +148,7 @@ export const nodeStorage = (): Storage => ({
     await this.syncDir(dirOf(path));
   },
   remove: (path) => fs.rmSync(path, { force: true }),
-  async syncDir(dir) {
-    const fd = fs.openSync(dir, "r");
-    try {
-      await wrapAsync("fsync", dir, () => fsync(fd));
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
+  syncDir: fsyncPath,
   acquireLock(path, owner): StorageLock {
     const content = JSON.stringify({ pid: process.pid, owner });
     for (let attempt = 0; attempt < 2; attempt++) {
