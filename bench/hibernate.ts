@@ -28,6 +28,7 @@ import {
   type ObjectStoreShape,
   type WorkspaceLocation,
 } from "@atelier/events";
+import { DEFAULT_KEEP_ARCHIVES } from "../packages/gateway/src/archive/settings.ts";
 import { WorkspaceHost } from "../packages/gateway/src/server/host.ts";
 import { startS3Server } from "../test/helpers/s3-server.ts";
 import { fmtMs, removeDir, report, scratchDir, settle, type Row } from "./raw.ts";
@@ -80,7 +81,10 @@ const cycle = async (dir: string, id: string, primary: ObjectStoreShape, locatio
     phase("hibernating state");
     await host.close();
     phase("close");
-    const { vouched } = await hibernateFolder({ workspaceDir: dir, location, primary, verifiedLog: host.ws.log.vouch(), onStep: (step) => phase(step) });
+    // Pruning older archives as the gateway does (DEFAULT_KEEP_ARCHIVES): part of its hibernation.
+    const { vouched } = await hibernateFolder({
+      workspaceDir: dir, location, primary, verifiedLog: host.ws.log.vouch(), keepArchives: DEFAULT_KEEP_ARCHIVES, onStep: (step) => phase(step),
+    });
     if (vouched !== host.head) throw new Error(`the archive checked ${host.head - vouched} lines the closed log vouched for`);
   });
   mark = performance.now();
