@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type StorageLock } from "@atelier/events";
 import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
+import type { RebuildReason } from "@atelier/projections";
 import { archiveHost, gatewayLockPath, removeWipeLeftovers, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
 import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
 import type { WorkspaceRow } from "../catalog/workspaces.ts";
@@ -48,6 +50,14 @@ export interface CreateWorkspace {
   readonly demo?: boolean;
   readonly id?: string;
 }
+
+/** Why a workspace's read models were replayed on open, as the server log says it. */
+const REBUILD_REASONS: Record<RebuildReason, string> = {
+  schema: "their schema changed",
+  projectors: "their projectors changed",
+  "ahead-of-log": "they were ahead of the log",
+  "diverged-from-log": "they diverged from the log",
+};
 
 const newWorkspaceId = (): string => `ws_${randomBytes(8).toString("hex")}`;
 
@@ -122,7 +132,13 @@ export class Gateway {
   private async reopen(row: WorkspaceRow, archiveNow = true): Promise<void> {
     const dir = workspaceDir(this.options.dataDir, row.id);
     if (readManifest(dir)) {
+      const started = performance.now();
       const host = await WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions());
+      const rebuilt = host.projection.rebuilt;
+      if (rebuilt !== undefined) {
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        this.log(`workspace ${row.id}: read models rebuilt from the log (${REBUILD_REASONS[rebuilt]}): ${host.head} events, ${seconds} s`);
+      }
       if (row.state === "resuming" && host.ws.status() === "hibernated") {
         await host.close();
         void this.resume(row.id).catch((e: unknown) => this.log(`resuming ${row.id}: ${String(e)}`));
