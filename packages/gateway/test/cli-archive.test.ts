@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.ts";
 import { startServer } from "../src/index.ts";
+import { serverWithWorkspace } from "./support/server.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -19,10 +19,8 @@ const logBytes = (dir: string) =>
 
 describe("atelier hibernate | resume | archive ls (local archive, the embedded default)", () => {
   it("refuses while a server holds the workspace, then hibernates to <data>/archive, lists it and resumes byte for byte", async () => {
-    const data = mkdtempSync(join(tmpdir(), "atelier-cli-archive-"));
+    const { data, server, host } = await serverWithWorkspace("cli");
     dirs.push(data);
-    const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
-    const { host } = await server.gateway.createWorkspace({ name: "cli", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
     const id = host.id;
     for (let i = 0; i < 50; i++) await host.ws.context.set(`k${i}`, i, "test");
     await host.ws.prompts.enqueue("claude", { text: "later", author: "ana" });
@@ -61,10 +59,8 @@ describe("atelier hibernate | resume | archive ls (local archive, the embedded d
   }, 30_000);
 
   it("keeps the newest archives of a workspace after each hibernation, and prunes on demand with a clear refusal of a bad count", async () => {
-    const data = mkdtempSync(join(tmpdir(), "atelier-cli-prune-"));
+    const { data, server, host } = await serverWithWorkspace("prune");
     dirs.push(data);
-    const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
-    const { host } = await server.gateway.createWorkspace({ name: "prune", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
     const id = host.id;
     await host.ws.context.set("k", 1, "test");
     await server.close();

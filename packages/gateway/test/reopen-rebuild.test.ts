@@ -1,20 +1,18 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { workspaceStatus } from "@atelier/projections";
 import { startServer } from "../src/index.ts";
+import { serverWithWorkspace } from "./support/server.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe("a workspace whose read models are stale when the server starts", () => {
   it("is served from read models rebuilt from its log, and the server log says why and how long it took", async () => {
-    const data = mkdtempSync(join(tmpdir(), "atelier-reopen-"));
+    const { data, server: first, host } = await serverWithWorkspace("rebuilt");
     dirs.push(data);
-    const first = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
-    const { host } = await first.gateway.createWorkspace({ name: "rebuilt", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
     const id = host.id;
     await host.ws.context.set("k", 1, "test");
     await first.close();

@@ -9,6 +9,14 @@ export interface Answer {
   readonly body: any;
 }
 
+/** A server over a fresh data folder (the caller removes it) that has created workspace `name` with one agent, `claude`. */
+export const serverWithWorkspace = async (name: string) => {
+  const data = mkdtempSync(join(tmpdir(), `atelier-${name}-`));
+  const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
+  const { host } = await server.gateway.createWorkspace({ name, agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+  return { data, server, host };
+};
+
 /** A gateway on a free loopback port over a fresh data folder, with an owner token. */
 export const testServer = async (options: Partial<ServerOptions> = {}) => {
   const dataDir = mkdtempSync(join(tmpdir(), "atelier-gw-"));
