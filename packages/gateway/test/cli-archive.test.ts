@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.ts";
@@ -79,10 +79,17 @@ describe("atelier hibernate | resume | archive ls (local archive, the embedded d
     expect(bad.err).toMatch(/--keep-archives must be a whole number ≥ 1/);
     expect(await archives()).toEqual(kept);
 
+    // Another user's archives in the same store are not this configuration's to prune.
+    const users = join(data, "archive", "organizations", "local", "teams", "default", "users");
+    cpSync(join(users, "owner", "workspaces", id), join(users, "other", "workspaces", "ws_foreign"), { recursive: true });
+    const othersBefore = readdirSync(join(users, "other"), { recursive: true }).sort();
+
     const pruned = await cli("archive", "prune", "--data", data, "--keep-archives", "1");
     expect(pruned.code, pruned.err).toBe(0);
     expect(pruned.out).toMatch(new RegExp(`${id}: removed 1 archive\\(s\\), \\d+ object\\(s\\); kept \\d{16}-`));
     expect(await archives()).toEqual(kept.slice(1));
+    expect(pruned.out).not.toContain("ws_foreign");
+    expect(readdirSync(join(users, "other"), { recursive: true }).sort()).toEqual(othersBefore);
     expect((await cli("resume", id, "--data", data)).code).toBe(0);
   }, 60_000);
 });

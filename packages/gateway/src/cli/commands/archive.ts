@@ -146,12 +146,16 @@ export const archiveLs: Command = {
   },
 };
 
-/** The workspaces a store holds archives of (or just `id`'s). */
+/**
+ * The workspaces of this org, team and user that a store holds archives of (or just `id`): a
+ * bucket shared with others is pruned only where this configuration would hibernate.
+ */
 const workspacesIn = async (store: ObjectStoreShape, ctx: HibernationContext, id: string | undefined): Promise<WorkspaceLocation[]> => {
   if (id !== undefined) return [locationOf(ctx.settings, id)];
-  const byKey = new Map<string, WorkspaceLocation>();
-  for (const { location } of await listArchives(store)) byKey.set(Object.values(location).join("/"), location);
-  return [...byKey.values()];
+  const { org, team, user } = ctx.settings;
+  const archives = await listArchives(store);
+  const names = new Set(archives.filter(({ location: l }) => l.org === org && l.team === team && l.user === user).map(({ location }) => location.workspace));
+  return [...names].map((workspace) => locationOf(ctx.settings, workspace));
 };
 
 export const archivePrune: Command = {
