@@ -74,6 +74,19 @@ describe("atelier hibernate | resume | archive ls (local archive, the embedded d
     const kept = await archives();
     expect(kept).toHaveLength(2);
 
+    // The older one is there to fall back on by hand: restored, verified, into a folder of its own.
+    const [, olderId, olderHead] = kept[0]!.split(/\s+/);
+    const aside = join(data, "older");
+    const restored = await cli("archive", "restore", id, olderId!, aside, "--data", data);
+    expect(restored.code, restored.err).toBe(0);
+    expect(restored.out).toContain(`restored ${id} archive ${olderId} (seq ${olderHead}`);
+    expect((await cli("log", "verify", aside)).out).toContain(`last seq ${olderHead}`);
+    expect((await cli("archive", "restore", id, olderId!, aside, "--data", data)).err).toMatch(/already exists/);
+    const notAnId = await cli("archive", "restore", id, "../x", join(data, "elsewhere"), "--data", data);
+    expect(notAnId.code).toBe(2);
+    expect(notAnId.err).toMatch(/not an archive id/);
+    expect(existsSync(join(data, "elsewhere"))).toBe(false);
+
     const bad = await cli("archive", "prune", id, "--data", data, "--keep-archives", "0");
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--keep-archives must be a whole number ≥ 1/);

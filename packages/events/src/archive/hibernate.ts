@@ -142,6 +142,25 @@ export const resumeFolder = async (options: ResumeOptions): Promise<ResumeResult
     if ((error as { _tag?: string })._tag !== "PreconditionFailed") throw error;
     throw new WorkspaceClaimed({ archiveId, holder: new TextDecoder().decode(await store.get(claimKey(location, archiveId))) });
   });
+  return restoreEither({ primary, ...(mirror ? { mirror } : {}), location, archiveId, targetDir });
+};
+
+export interface RestoreEitherOptions {
+  readonly primary: ObjectStoreShape;
+  readonly mirror?: ObjectStoreShape;
+  readonly location: WorkspaceLocation;
+  readonly archiveId: string;
+  /** Must not exist. */
+  readonly targetDir: string;
+}
+
+/**
+ * Restores one archive with every hash and the log's chain verified, from the primary, or from
+ * the mirror when the primary's copy is missing or fails verification (not when the restore is
+ * refused, e.g. the target exists). When both fail, nothing is at `targetDir`.
+ */
+export const restoreEither = async (options: RestoreEitherOptions): Promise<ResumeResult> => {
+  const { primary, mirror, location, archiveId, targetDir } = options;
   try {
     return { ...(await restoreVerified({ store: primary, location, archiveId, targetDir })), from: "primary" };
   } catch (primaryError) {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
 import { processOutput, UsageError, type Command, type Output } from "./command.ts";
-import { archiveLs, archivePrune, hibernate, resume } from "./commands/archive.ts";
+import { archiveLs, archivePrune, archiveRestore, hibernate, resume } from "./commands/archive.ts";
 import { logCat, logVerify } from "./commands/log.ts";
 import { follow, mirrorStatus, restore } from "./commands/nats.ts";
 import { importSession } from "./commands/import.ts";
@@ -29,6 +29,7 @@ export const commands: readonly Command[] = [
   resume,
   archiveLs,
   archivePrune,
+  archiveRestore,
 ];
 
 export const helpText = (): string =>

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { LogLocked, listArchives, pruneArchives, readManifest, systemClock, type ObjectStoreShape, type WorkspaceLocation } from "@atelier/events";
+import { join, resolve } from "node:path";
+import { LogLocked, listArchives, pruneArchives, readManifest, restoreEither, systemClock, type ObjectStoreShape, type WorkspaceLocation } from "@atelier/events";
 import { archiveHost, gatewayLockPath, liveLockHolder, restoreHost, waitForStatus, type HibernationContext } from "../../archive/hibernation.ts";
 import { archiveFlagOptions, archiveSettings, DEFAULT_KEEP_ARCHIVES, locationOf } from "../../archive/settings.ts";
 import { openCatalog } from "../../catalog/catalog.ts";
@@ -176,5 +176,25 @@ export const archivePrune: Command = {
       }
       return 0;
     });
+  },
+};
+
+/** `archiveId(head, createdAt)`: the log's head, then the creation time without separators. */
+const ARCHIVE_ID = /^\d{16}-\d{8}T\d{9}Z$/;
+
+export const archiveRestore: Command = {
+  path: ["archive", "restore"],
+  usage: `atelier archive restore <ws> <archive-id> <dir> ${FLAGS}`,
+  summary: "restore one archive (any, not only the newest; ids from archive ls) into a new folder, verified; the catalogue is untouched",
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, options, { min: 3, max: 3 });
+    const [id, archiveId, dir] = positionals as [string, string, string];
+    if (!ARCHIVE_ID.test(archiveId)) throw new UsageError(`"${archiveId}" is not an archive id (such as 0000000000001234-20260201T020000000Z): see atelier archive ls`);
+    // Only the store settings are needed: this works on a machine that has the bucket and no data folder.
+    const settings = archiveSettings(values.data ?? DEFAULT_DATA, values);
+    const { primary, mirror } = settings;
+    const restored = await restoreEither({ primary, ...(mirror ? { mirror } : {}), location: locationOf(settings, id), archiveId, targetDir: resolve(dir) });
+    io.out(`restored ${id} archive ${archiveId} (seq ${restored.manifest.log.head}, ${restored.manifest.parts.length} parts) from the ${restored.from} into ${dir}`);
+    return 0;
   },
 };
