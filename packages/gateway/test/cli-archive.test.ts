@@ -88,8 +88,8 @@ describe("atelier hibernate | resume | archive ls (local archive, the embedded d
     expect(existsSync(join(data, "elsewhere"))).toBe(false);
 
     const bad = await cli("archive", "prune", id, "--data", data, "--keep-archives", "0");
-    expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/--keep-archives must be a whole number ≥ 1/);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--keep-archives must be a whole number ≥ 1, got "0"/);
     expect(await archives()).toEqual(kept);
 
     // Another user's archives in the same store are not this configuration's to prune.

@@ -21,6 +21,7 @@ export interface PrunedArchives {
 }
 
 /** Keys that belong to one archive id: its manifest and files, its databases, its resume claim. */
+const PER_ARCHIVE_FOLDERS = ["archives/", "databases/", "claims/"];
 const PER_ARCHIVE = /^(?:archives|databases|claims)\/([^/]+)(?:\/|$)/;
 
 /**
@@ -55,7 +56,9 @@ export const pruneArchives = async ({ store, location, keep }: PruneOptions): Pr
   const client = objectStoreClient(store);
   const prefix = workspacePrefix(location);
   const manifests = new Set(removed.map(manifestKey));
-  for (const { key } of await client.list(prefix)) {
+  // Only the per-archive folders are listed: a workspace's blobs and sessions may be many.
+  const listed = await Promise.all(PER_ARCHIVE_FOLDERS.map((folder) => client.list(prefix + folder)));
+  for (const { key } of listed.flat()) {
     const relative = key.slice(prefix.length);
     const id = PER_ARCHIVE.exec(relative)?.[1];
     if (id !== undefined && id < oldestKept && !used.has(relative) && !manifests.has(relative)) doomed.add(relative);

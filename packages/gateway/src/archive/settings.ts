@@ -9,6 +9,7 @@ import {
   type RetryPolicy,
   type WorkspaceLocation,
 } from "@atelier/events";
+import { wholeNumber } from "../cli/command.ts";
 
 /**
  * Where hibernated workspaces go: the primary store, an optional mirror, and the org/team/user
@@ -73,12 +74,6 @@ const ENV: Record<keyof ArchiveFlags, string> = {
   "keep-archives": "ATELIER_KEEP_ARCHIVES",
 };
 
-/** A count of archives to keep: a whole number ≥ 1. */
-export const parseKeep = (value: string, source: string): number => {
-  const keep = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(keep) || keep < 1) throw new Error(`${source} must be a whole number ≥ 1 (archives kept per workspace), not "${value}"`);
-  return keep;
-};
 
 /**
  * Builds the stores: GCS is the primary when `ATELIER_GCS_BUCKET` (or `--gcs-bucket`) is set, with
@@ -113,14 +108,14 @@ export const archiveSettings = (dataDir: string, flags: ArchiveFlags = {}, env: 
       : s3Bucket !== undefined
         ? { primary: s3() }
         : { primary: makeObjectStore(localStoreDriver(get("archive-dir") ?? join(dataDir, "archive")), policy) };
-  const keep = get("keep-archives");
+  const keepSource = flags["keep-archives"] === undefined ? ENV["keep-archives"] : "--keep-archives";
   return {
     ...stores,
     org: get("org") ?? "local",
     team: get("team") ?? "default",
     user: get("user") ?? "owner",
     holder: hostname(),
-    keepArchives: keep === undefined ? DEFAULT_KEEP_ARCHIVES : parseKeep(keep, flags["keep-archives"] === undefined ? ENV["keep-archives"] : "--keep-archives"),
+    keepArchives: wholeNumber(keepSource, get("keep-archives"), 1) ?? DEFAULT_KEEP_ARCHIVES,
   };
 };
 

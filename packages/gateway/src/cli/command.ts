@@ -41,9 +41,9 @@ export const parseCommandArgs = <O extends Options>(args: string[], options: O, 
   return parsed;
 };
 
-/** Parses an option that must be a whole number ≥ `min`. */
-export const wholeNumber = (name: string, value: string | undefined, min: number): number | undefined => {
+/** Parses a value that must be a whole number ≥ `min`; `source` names it in the error (`--port`, an environment variable). */
+export const wholeNumber = (source: string, value: string | undefined, min: number): number | undefined => {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) throw new UsageError(`${source} must be a whole number ≥ ${min}, got "${value}"`);
   return Number(value);
 };

@@ -37,8 +37,8 @@ export const logCat: Command = {
   summary: "print the log's lines (verified first) from seq N",
   async run(args, io) {
     const { positionals, values } = parseCommandArgs(args, { from: { type: "string" }, to: { type: "string" } }, { min: 1, max: 1 });
-    const from = wholeNumber("from", values.from, 1) ?? 1;
-    const to = wholeNumber("to", values.to, 1) ?? Number.POSITIVE_INFINITY;
+    const from = wholeNumber("--from", values.from, 1) ?? 1;
+    const to = wholeNumber("--to", values.to, 1) ?? Number.POSITIVE_INFINITY;
     const dir = positionals[0]!;
     const storage = nodeStorage();
     const scan = scanLog(storage, requireLogFolder(dir), manifestWorkspace(dir));

@@ -22,7 +22,7 @@ export const runner: Command = {
         token: values.token!,
         onEvent: (e) => io.err(e.type === "connected" ? `connected (generation ${e.generation})` : e.type === "closed" ? `closed ${e.code} ${e.reason}${e.willReconnect ? ", reconnecting" : ""}` : `rejected ${e.ref}: ${e.code}`),
       },
-      scriptedHandler(values.agent!, wholeNumber("pace", values.pace, 0)),
+      scriptedHandler(values.agent!, wholeNumber("--pace", values.pace, 0)),
     );
     try {
       await client.ready;

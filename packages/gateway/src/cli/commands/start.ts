@@ -31,7 +31,7 @@ export const start: Command = {
       },
       { min: 0, max: 0 },
     );
-    const port = wholeNumber("port", values.port, 0) ?? 7070;
+    const port = wholeNumber("--port", values.port, 0) ?? 7070;
     if (port > 65535) throw new UsageError("--port must be ≤ 65535");
     // Listen before the slow part: a signal during startup still gets a clean shutdown after it.
     const stopped = stopSignal();
