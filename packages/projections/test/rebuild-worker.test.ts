@@ -10,14 +10,16 @@ const inspect = (path: string) => {
   const db = openDb(path, "readonly");
   try {
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timeline' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
-    return { dump: canonicalDump(db), integrity: db.pragma("integrity_check", { simple: true }), indexes };
+    // Every table, index and trigger, as SQL: the worker's file gets the other tables' schema copied into it.
+    const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all();
+    return { dump: canonicalDump(db), integrity: db.pragma("integrity_check", { simple: true }), indexes, schema };
   } finally {
     db.close();
   }
 };
 
 describe("a rebuild with the timeline built by a worker thread", () => {
-  it("gives the same database as one built in process: rows, names, indexes, and a sound file", async () => {
+  it("gives the same database as one built in process: rows, names, schema with indexes and triggers, and a sound file", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 41, 3_000);
     rebuildProjection(join(dir, "in-process.db"), log, { timelineWorker: false });
@@ -27,8 +29,9 @@ describe("a rebuild with the timeline built by a worker thread", () => {
     expect(byWorker.integrity).toBe("ok");
     expect(byWorker.indexes).toEqual(inProcess.indexes);
     expect(byWorker.indexes.length).toBeGreaterThan(0);
+    expect(byWorker.schema).toEqual(inProcess.schema);
     expect(byWorker.dump).toBe(inProcess.dump);
-    // The worker's file was copied in and removed.
+    // The worker's file became the rebuilt database: nothing of it is left beside.
     expect(readdirSync(dir).filter((name) => name.includes("timeline"))).toEqual([]);
     await log.close();
   });

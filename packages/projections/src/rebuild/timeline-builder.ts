@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { BULK_PRAGMAS, PAGE_SIZE, type Db } from "../db/open.ts";
+import { BULK_PRAGMAS, PAGE_SIZE } from "../db/open.ts";
 import { insertTimelineSql, type TimelineSink } from "../engine/timeline.ts";
 import { TIMELINE_COLUMNS } from "../projectors/timeline.ts";
 import type { SqlValue } from "../projectors/sql.ts";
@@ -59,8 +59,8 @@ port.on("message", (message) => {
 /**
  * A rebuild's timeline, built by a worker thread in a file of its own (its indexes kept as rows
  * arrive: the worker's core is otherwise idle) while the main thread applies the projectors;
- * then copied into the rebuilt database whole. At a million events this takes the rebuild from
- * 14.1-15.4 s to ~10 s (ADR 0010). Synchronous like the rebuild: `finish` blocks on the worker.
+ * then the other tables join it there (`buildAside`). At a million events this takes the rebuild
+ * from 14.1-15.4 s to ~10 s (ADR 0010). Synchronous like the rebuild: `finish` blocks on the worker.
  */
 export class TimelineBuilder implements TimelineSink {
   private readonly worker: Worker;
@@ -71,7 +71,7 @@ export class TimelineBuilder implements TimelineSink {
 
   /** `ddl`: the timeline table's and its indexes' CREATE statements, as the rebuilt database has them. */
   constructor(
-    private readonly path: string,
+    readonly path: string,
     private readonly ddl: readonly string[],
   ) {
     removeDb(path);
@@ -104,24 +104,14 @@ export class TimelineBuilder implements TimelineSink {
     }
   }
 
-  /**
-   * Ends the load, waits for the worker, and copies its table into `db`'s (empty, with the same
-   * indexes: SQLite then copies the b-trees as they are, without sorting them again).
-   */
-  copyInto(db: Db): void {
+  /** Ends the load and waits for the worker to close its file, which then holds every row and index. */
+  finish(): void {
     this.post();
     this.port.postMessage(null);
     Atomics.wait(this.done, 0, 0);
     const result = receiveMessageOnPort(this.port)?.message as { ok?: true; error?: string } | undefined;
     void this.worker.terminate();
     if (result?.ok !== true) throw new Error(`the rebuild's timeline worker failed: ${result?.error ?? "no answer"}`);
-    db.prepare("ATTACH DATABASE ? AS built").run(this.path);
-    try {
-      db.exec("INSERT INTO main.timeline SELECT * FROM built.timeline");
-    } finally {
-      db.exec("DETACH DATABASE built");
-      removeDb(this.path);
-    }
   }
 
   /** Stops the worker and removes its file (a failed rebuild). */
