@@ -66,7 +66,7 @@ describe.skipIf(!haveChromium())("web: timeline replay viewer (Chromium)", () =>
     await page.goto(`${server.url}#/viewer`);
     await page.setInputFiles("[data-testid=file-input]", file);
     await page.waitForFunction(() => window.__atelier.loads > 0);
-    await expect.poll(() => page.textContent("[data-testid=viewer-status]")).toContain(`${events.length.toLocaleString("en-US")} events, ${markers} markers, 1 unreadable lines`);
+    await expect.poll(() => page.textContent("[data-testid=viewer-status]")).toContain(`${events.length.toLocaleString("en-US")} events, ${markers} markers, 1 unreadable line`);
     await page.waitForFunction((n) => window.__atelier.session.indexed() >= n, events.length);
     expect(await page.textContent("[data-testid=markers]")).toContain(`${markers} sim markers`);
 

@@ -32,6 +32,8 @@ export const Avatar = (p: { id: string; name?: string; active?: boolean; title?:
 export const StatusBadge = (p: { status: string; children?: JSX.Element }) => <span class={`status status-${p.status}`}>{p.children ?? p.status}</span>;
 
 export const fmtTokens = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+/** `n noun`, the noun in the plural unless n is 1 ("1 tool call", "4 tool calls"). */
+export const fmtCount = (n: number, noun: string, plural = `${noun}s`): string => `${n.toLocaleString()} ${n === 1 ? noun : plural}`;
 export const fmtCost = (c: number): string => `$${c < 1 ? c.toFixed(4) : c.toFixed(2)}`;
 export const fmtDuration = (ms: number): string => {
   if (ms < 0) return "expired";

@@ -1,7 +1,7 @@
 import { createMemo, createSignal, For, Show, type Accessor } from "solid-js";
 import type { AgentView, ChatItem, LockView, View } from "../model/view.ts";
 import { colorOf } from "../model/colors.ts";
-import { AgentName, Avatar, Dot, fmtCost, fmtDuration, fmtTime, fmtTokens, StatusBadge } from "./Badges.tsx";
+import { AgentName, Avatar, Dot, fmtCost, fmtCount, fmtDuration, fmtTime, fmtTokens, StatusBadge } from "./Badges.tsx";
 import type { Session } from "./session.ts";
 import type { ToolUse } from "../api/live.ts";
 import { laneOf } from "../model/derived.ts";
@@ -283,7 +283,7 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
                       <Show when={tools().length > 0}>
                         <details class="work">
                           <summary class="muted small">
-                            worked {Math.max(0, Math.round((ans().at - item.at) / 100) / 10)}s · {tools().length} tool calls
+                            worked {Math.max(0, Math.round((ans().at - item.at) / 100) / 10)}s · {fmtCount(tools().length, "tool call")}
                           </summary>
                           <ToolCards tools={tools()} />
                         </details>

@@ -5,6 +5,7 @@ import { parseTimeline } from "../model/timeline.ts";
 import { generateTimeline, toJsonl } from "../model/generate.ts";
 import { createSession, type Session } from "./session.ts";
 import { Workbench } from "./Workbench.tsx";
+import { fmtCount } from "./Badges.tsx";
 import { expose, markOpen, recordLoad } from "./hooks.ts";
 
 export const Viewer = () => {
@@ -35,9 +36,9 @@ export const Viewer = () => {
     setProgress(null);
     const t4 = performance.now();
     setStatus(
-      `${name}: ${parsed.events.length.toLocaleString()} events, ${parsed.markers.length} markers` +
-        (parsed.badLines ? `, ${parsed.badLines} unreadable lines` : "") +
-        (parsed.outOfOrder ? `, ${parsed.outOfOrder} out-of-order envelopes dropped` : "") +
+      `${name}: ${fmtCount(parsed.events.length, "event")}, ${fmtCount(parsed.markers.length, "marker")}` +
+        (parsed.badLines ? `, ${fmtCount(parsed.badLines, "unreadable line")}` : "") +
+        (parsed.outOfOrder ? `, ${fmtCount(parsed.outOfOrder, "out-of-order envelope")} dropped` : "") +
         (replay.divergences.length ? `, ${replay.divergences.length} refused by the machines` : "") +
         ` — loaded in ${Math.round(t4 - t0)} ms`,
     );
