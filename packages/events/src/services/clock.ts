@@ -14,12 +14,25 @@ export interface Clock {
   setTimer(delayMs: number, fn: () => void): Timer;
 }
 
+/**
+ * setTimeout takes a signed 32-bit count of ms: a longer delay (~24.8 days, e.g. a workspace's
+ * lifetime) fires after 1 ms instead, with only a TimeoutOverflowWarning.
+ */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** The wall clock of this machine. */
 export const systemClock: Clock = {
   now: () => Date.now(), // clock-ok: the one place real time enters
   setTimer(delayMs, fn) {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
-    handle.unref?.();
+    const deadline = Date.now() + Math.max(0, delayMs); // clock-ok: the system clock's own timers
+    let handle: ReturnType<typeof setTimeout>;
+    // A deadline beyond setTimeout's range is reached in steps, each re-measured against the wall clock.
+    const arm = (): void => {
+      const left = Math.max(0, deadline - Date.now()); // clock-ok: as above
+      handle = left > MAX_TIMEOUT_MS ? setTimeout(arm, MAX_TIMEOUT_MS) : setTimeout(fn, left);
+      handle.unref?.();
+    };
+    arm();
     return { cancel: () => clearTimeout(handle) };
   },
 };
