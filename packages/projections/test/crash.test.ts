@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openLog } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
 import { atelierProjectors, checkProjection, openDb, openProjection, readCheckpoint, type Registry } from "../src/index.ts";
-import { cleanup, tempDir, writeWorkspace } from "./support/fixtures.ts";
+import { cleanup, emptyProjection, tempDir, writeWorkspace } from "./support/fixtures.ts";
 
 afterEach(cleanup);
 
@@ -30,6 +30,7 @@ describe("a crash mid-catch-up leaves rows and checkpoint consistent", () => {
   it("a projector that throws mid-transaction rolls back its whole batch", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 11, 2500);
+    emptyProjection(dir);
     await expect(openProjection(dir, log, { batch: 1000, registry: throwingAt(2345) })).rejects.toThrow("projector bug");
     expect(inspect(dir)).toEqual({ checkpoint: 2000, lastRow: 2000 });
     expect(checkProjection(dir, log)).toMatchObject({ ok: true, seq: 2000 });
@@ -46,6 +47,7 @@ describe("a crash mid-catch-up leaves rows and checkpoint consistent", () => {
     const log = await writeWorkspace(dir, 12, 12_000);
     const head = log.head();
     await log.close();
+    emptyProjection(dir);
 
     const child = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "support/crash-child.ts"), dir, "11111", "5000"], {
       encoding: "utf8",

@@ -100,6 +100,25 @@ describe("opening a projection", () => {
     await log.close();
   });
 
+  it("fills a missing file by a rebuild once the log is long, and by catching up while it is short", async () => {
+    const shortDir = tempDir();
+    const short = await writeWorkspace(shortDir, 35, 999);
+    const caughtUp = await openProjection(shortDir, short);
+    expect(caughtUp.rebuilt).toBeUndefined();
+    expect(caughtUp.seq).toBe(999);
+    await caughtUp.close();
+    await short.close();
+
+    const longDir = tempDir();
+    const long = await writeWorkspace(longDir, 35, 1_000);
+    const rebuilt = await openProjection(longDir, long);
+    expect(rebuilt.rebuilt).toBe("missing");
+    expect(rebuilt.seq).toBe(1_000);
+    await rebuilt.close();
+    expect(checkProjection(longDir, long).ok).toBe(true);
+    await long.close();
+  });
+
   it("rebuilds when the projector version changes", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 33, 500);

@@ -53,6 +53,7 @@ export interface CreateWorkspace {
 
 /** Why a workspace's read models were replayed on open, as the server log says it. */
 const REBUILD_REASONS: Record<RebuildReason, string> = {
+  missing: "their file was missing",
   schema: "their schema changed",
   projectors: "their projectors changed",
   "ahead-of-log": "they were ahead of the log",

@@ -20,7 +20,14 @@ export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
 }
 
 /** Why opening rebuilt the file, if it did. */
-export type RebuildReason = "schema" | "projectors" | "ahead-of-log" | "diverged-from-log";
+export type RebuildReason = "missing" | "schema" | "projectors" | "ahead-of-log" | "diverged-from-log";
+
+/**
+ * From this many events on, a new file is filled by a rebuild rather than caught up: the rebuild
+ * loads without a journal and builds its indexes once, ~6x faster per event (1M events: ~9 s
+ * instead of ~58 s). Below it the catch-up is quick and spares the swap.
+ */
+const REBUILD_NEW_FILE_MIN = 1_000;
 
 const hashAt = (log: LogSource, seq: number): string | undefined => {
   for (const event of log.read({ from: seq, to: seq })) return event.hash;
@@ -131,7 +138,11 @@ export const openProjection = async (target: string, log: LiveLogSource, options
   let reason: RebuildReason | undefined;
   try {
     const migrated = migrate(db, options.migrations ?? MIGRATIONS);
-    reason = migrated.replay ? "schema" : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors);
+    reason = migrated.replay
+      ? "schema"
+      : migrated.from === 0
+        ? log.head() >= REBUILD_NEW_FILE_MIN ? "missing" : undefined
+        : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors);
     if (reason !== undefined) {
       db.close();
       rebuildProjection(path, log, options);

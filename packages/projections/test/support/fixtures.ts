@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EventLog, openLog, systemClock } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
+import { migrate, openDb } from "../../src/index.ts";
 import { Workload } from "./workload.ts";
 
 const made: string[] = [];
@@ -34,4 +35,14 @@ export const writeWorkspace = async (dir: string, seed: number, events: number, 
   while (log.head() < events) await log.append(workload.take(Math.min(200, events - log.head())));
   if (options.finale) await log.append(workload.finale());
   return log;
+};
+
+/**
+ * A projection file with its schema and no rows, as a server leaves it that opened the workspace
+ * while its log was short: opening it catches up from the first event, however long the log is now.
+ */
+export const emptyProjection = (dir: string): void => {
+  const db = openDb(join(dir, "projections.db"), "live");
+  migrate(db);
+  db.close();
 };
