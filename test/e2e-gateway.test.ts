@@ -153,6 +153,10 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     expect(page1.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     const page2 = await t.api("GET", `/workspaces/${ws}/timeline?from=${page1.body.next}&limit=5&type=prompt.completed`);
     expect(page2.body.items.every((e: { type: string }) => e.type === "prompt.completed")).toBe(true);
+    // A malformed parameter is named with what it should be, in words.
+    const badLimit = await t.api("GET", `/workspaces/${ws}/timeline?limit=0`);
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.body.error.message).toBe("invalid query string: limit: Expected a whole number from 1 to 999");
     const events = await t.api("GET", `/workspaces/${ws}/events?from=1&limit=3`);
     expect(events.body.items.map((e: { seq: number; hash: string }) => e.seq)).toEqual([1, 2, 3]);
     const messages = await t.api("GET", `/workspaces/${ws}/messages?limit=2`);

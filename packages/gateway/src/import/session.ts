@@ -1,5 +1,6 @@
 import { Schema } from "effect";
 import { describeSchemaError } from "@atelier/events";
+import { AgentId, WorkspaceId } from "../routes/schemas.ts";
 
 /**
  * The seed's session JSONL (000 §3.5): one `{ ts, type, agent, payload }` per line. These are the
@@ -8,7 +9,7 @@ import { describeSchemaError } from "@atelier/events";
 const Str = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024));
 const Count = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0));
 const payloads = {
-  session_start: Schema.Struct({ workspace_id: Schema.optional(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,64}$/))), name: Schema.optional(Str) }),
+  session_start: Schema.Struct({ workspace_id: Schema.optional(WorkspaceId), name: Schema.optional(Str) }),
   session_end: Schema.Struct({}),
   agent_init: Schema.Struct({ model: Str, vendor: Schema.optional(Str), focus: Schema.optional(Schema.String) }),
   user_message: Schema.Struct({ content: Schema.String.check(Schema.isMinLength(1)), to: Schema.optional(Str) }),
@@ -29,7 +30,7 @@ const SESSION_TYPES = Object.keys(payloads) as SessionType[];
 const Line = Schema.Struct({
   ts: Schema.String,
   type: Schema.Literals(SESSION_TYPES),
-  agent: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)),
+  agent: AgentId,
   payload: Schema.Unknown,
 });
 

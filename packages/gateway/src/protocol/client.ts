@@ -1,5 +1,6 @@
 import { Schema } from "effect";
 import type { Envelope } from "@atelier/events";
+import { AgentId } from "../routes/schemas.ts";
 
 /**
  * The studio protocol: JSON frames on `/api/v2/workspaces/:id/ws?role=client` (and, for the
@@ -7,7 +8,6 @@ import type { Envelope } from "@atelier/events";
  * that is not JSON or not one of them closes the socket with 4400 and a reason.
  */
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200));
-const AgentId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/));
 
 export const ClientPing = Schema.Struct({ type: Schema.Literal("ping"), id: Schema.optional(Id) });
 export const ClientPrompt = Schema.Struct({

@@ -7,18 +7,19 @@ import { roles } from "../auth/roles.ts";
  * one of these strictly (unknown fields are errors) before anything runs.
  */
 const text = (min: number, max: number) => Schema.String.check(Schema.isMinLength(min), Schema.isMaxLength(max));
-const pattern = (re: RegExp) => Schema.String.check(Schema.isPattern(re));
+/** A string matching `re`; a mismatch is reported as "Expected <expected>", not as the regular expression. */
+const pattern = (re: RegExp, expected: string) => Schema.String.check(Schema.isPattern(re, { expected }));
 const int = (min: number, max: number) => Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(min), Schema.isLessThanOrEqualTo(max));
 
 /** Safe as a folder name and in a URL. */
-export const WorkspaceId = pattern(/^[A-Za-z0-9_-]{1,64}$/);
+export const WorkspaceId = pattern(/^[A-Za-z0-9_-]{1,64}$/, "a workspace id: 1-64 letters, digits, '_' or '-'");
 /** Safe in an entity name (`agent:<id>`) and in a URL. */
-export const AgentId = pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
-export const PromptId = pattern(/^[A-Za-z0-9_-]{1,100}$/);
-export const TokenId = pattern(/^tok_[0-9a-f]{8}$/);
+export const AgentId = pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "an agent id: a letter or digit, then up to 63 letters, digits, '_', '.' or '-'");
+export const PromptId = pattern(/^[A-Za-z0-9_-]{1,100}$/, "a prompt id: 1-100 letters, digits, '_' or '-'");
+export const TokenId = pattern(/^tok_[0-9a-f]{8}$/, "a token id: tok_ and 8 hex digits");
 /** A whole number in a query string. */
-const Digits = pattern(/^\d{1,15}$/);
-const Limit = pattern(/^(?:[1-9]\d{0,2})$/);
+export const Digits = pattern(/^\d{1,15}$/, "a whole number of at most 15 digits");
+const Limit = pattern(/^(?:[1-9]\d{0,2})$/, "a whole number from 1 to 999");
 
 export const WorkspaceParams = Schema.Struct({ id: WorkspaceId });
 export const AgentParams = Schema.Struct({ id: WorkspaceId, agent: AgentId });

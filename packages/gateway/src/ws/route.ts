@@ -7,13 +7,12 @@ import { can } from "../auth/roles.ts";
 import { ApiError, badRequest, forbidden, notFound, toApiError, unauthorized } from "../http/errors.ts";
 import type { Gateway } from "../server/gateway.ts";
 import { params, query } from "../routes/input.ts";
-import { AgentId, WorkspaceParams } from "../routes/schemas.ts";
+import { AgentId, Digits, WorkspaceParams } from "../routes/schemas.ts";
 import { ClientSession } from "./client.ts";
 import { ReplaySession } from "./replay.ts";
 import { RunnerSession } from "./runner.ts";
 import { closeCodeOf, closeWith } from "./socket.ts";
 
-const Digits = Schema.String.check(Schema.isPattern(/^\d{1,15}$/));
 const WsQuery = Schema.Struct({
   role: Schema.optional(Schema.Literals(["client", "runner"])),
   mode: Schema.optional(Schema.Literals(["live", "replay"])),
@@ -21,7 +20,7 @@ const WsQuery = Schema.Struct({
   token: Schema.optional(Schema.String.check(Schema.isMaxLength(200))),
   since: Schema.optional(Digits),
   from: Schema.optional(Digits),
-  speed: Schema.optional(Schema.String.check(Schema.isPattern(/^\d{1,5}(?:\.\d{1,3})?$/))),
+  speed: Schema.optional(Schema.String.check(Schema.isPattern(/^\d{1,5}(?:\.\d{1,3})?$/, { expected: "a speed such as 1, 10 or 0.5" }))),
 });
 
 /** Same-origin, no Origin at all (not a browser), or explicitly allowed: the CSWSH defence (F26). */
