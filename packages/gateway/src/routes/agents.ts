@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { agentRuns, listAgents, promptQueue } from "@atelier/projections";
 import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
@@ -9,14 +9,12 @@ import type { WorkspaceHost } from "../server/host.ts";
 import { body, emptyBody, noQuery, params, query } from "./input.ts";
 import { AgentParams, ExecuteBody, PromptParams, PromptsQuery, RunsQuery, WorkspaceParams, num } from "./schemas.ts";
 
-/** The workspace and a registered agent named by the path, or a 404. */
-const agentOf = (gw: Gateway, c: Context<AppEnv>): { host: WorkspaceHost; agent: string } => {
-  const p = params(c, AgentParams);
+/** The workspace and a registered agent named by the path (decoded with its route's schema), or a 404. */
+const agentOf = (gw: Gateway, p: { readonly id: string; readonly agent: string }): { host: WorkspaceHost; agent: string } => {
   const host = gw.host(p.id);
   if (!host.ws.agents.get(p.agent)) throw notFound(`no agent ${p.agent} in workspace ${p.id}`);
   return { host, agent: p.agent };
 };
-
 
 /** Agents, prompts sent to them (execute, cancel, queue) and their finished runs. */
 export const agentRoutes = (gw: Gateway) => {
@@ -47,7 +45,7 @@ export const agentRoutes = (gw: Gateway) => {
       gw.metrics.inc("atelier_prompts_held_total", "Prompts held for a hibernated workspace");
       return c.json({ promptId: null, clientRequestId: requestId, state: "held", duplicate }, 202);
     }
-    const { host, agent } = agentOf(gw, c);
+    const { host, agent } = agentOf(gw, params(c, AgentParams));
     const input = await body(c, ExecuteBody);
     const { promptId, duplicate } = await enqueuePrompt(host, agent, {
       text: input.prompt,
@@ -63,8 +61,8 @@ export const agentRoutes = (gw: Gateway) => {
   app.post("/workspaces/:id/agents/:agent/prompts/:prompt/cancel", async (c) => {
     noQuery(c);
     requirePermission(c, "write");
-    const { host, agent } = agentOf(gw, c);
-    const { prompt } = params(c, PromptParams);
+    const { prompt, ...named } = params(c, PromptParams);
+    const { host, agent } = agentOf(gw, named);
     await emptyBody(c);
     await host.ws.prompts.cancel(agent, prompt);
     return c.json({ promptId: prompt, state: "cancelled" });
@@ -81,7 +79,7 @@ export const agentRoutes = (gw: Gateway) => {
   app.get("/workspaces/:id/agents/:agent/runs", (c) => {
     const q = query(c, RunsQuery);
     requirePermission(c, "read");
-    const { host, agent } = agentOf(gw, c);
+    const { host, agent } = agentOf(gw, params(c, AgentParams));
     const page = agentRuns(host.projection, agent, { ...(q.before ? { before: num(q.before) } : {}), ...(q.limit ? { limit: num(q.limit) } : {}) });
     return c.json({ items: page.items, next: page.next ?? null });
   });
@@ -90,7 +88,7 @@ export const agentRoutes = (gw: Gateway) => {
   app.post("/workspaces/:id/agents/:agent/runner-token", async (c) => {
     noQuery(c);
     requirePermission(c, "manage");
-    const { host, agent } = agentOf(gw, c);
+    const { host, agent } = agentOf(gw, params(c, AgentParams));
     await emptyBody(c);
     const token = gw.runnerTokens.issue(host.id, agent);
     gw.revalidate();
