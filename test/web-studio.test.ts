@@ -69,11 +69,23 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     // No runner yet: the prompt waits, pending, first in claude's queue.
     await page.fill("[data-testid=composer]", "Refactor the auth module");
     await page.click("[data-testid=send]");
-    const item = page.locator("[data-testid=chat-item][data-agent=claude]").first();
-    await expect.poll(() => item.getAttribute("data-status")).toBe("queued");
+    const newest = page.locator("[data-testid=chat-item][data-agent=claude]").first();
+    await expect.poll(() => newest.getAttribute("data-status")).toBe("queued");
+    const item = page.locator(`[data-testid=chat-item][data-prompt="${await newest.getAttribute("data-prompt")}"]`);
     expect(await item.locator("[data-testid=pending]").textContent()).toContain("#1 in claude's queue");
     expect(await page.textContent("[data-testid=agent-badge][data-agent=claude] [data-testid=queue-depth]")).toContain("queue 1");
     await screenshot(page, "studio-pending");
+
+    // A second prompt waits behind it; its cancel button takes it out of the queue.
+    await page.fill("[data-testid=composer]", "Never mind this one");
+    await page.click("[data-testid=send]");
+    const second = page.locator("[data-testid=chat-item]", { hasText: "Never mind this one" });
+    await expect.poll(() => second.getAttribute("data-status")).toBe("queued");
+    await second.locator("[data-testid=pending] button", { hasText: "cancel" }).click();
+    await expect.poll(() => second.getAttribute("data-status")).toBe("cancelled");
+    expect(await second.locator("[data-testid=answer] .text").textContent()).toBe("cancelled by a user");
+    await screenshot(page, "studio-cancelled");
+    await expect.poll(() => page.textContent("[data-testid=agent-badge][data-agent=claude] [data-testid=queue-depth]")).toContain("queue 1");
 
     // The scripted runner connects: streaming, a lock badge on src/auth.ts, then the answer.
     const runnerToken = server.gateway.runnerTokens.issue(id, "claude");

@@ -157,6 +157,17 @@ export const FileTree = (p: { session: Session; now: Accessor<number> }) => {
 // ---------------------------------------------------------------------------------------------
 // Chat: prompts with attribution, pending in queue order, streaming, answers.
 
+/** Why a prompt was cancelled (prompt.cancelled's reason), in words. */
+const CANCELLED: Record<string, string> = {
+  user: "cancelled by a user",
+  interrupted: "cancelled: a newer message interrupted it",
+  workspace_terminated: "cancelled: the workspace was terminated",
+};
+
+/** An answer's text: the result, or what ended the prompt otherwise. */
+const outcomeText = (status: string, text: string): string =>
+  status === "completed" ? text : status === "cancelled" ? (CANCELLED[text] ?? `cancelled: ${text}`) : `${status}: ${text}`;
+
 /** Consecutive tool calls of one kind collapse into one card. */
 const ToolCards = (p: { tools: readonly ToolUse[] }) => {
   const groups = () => {
@@ -288,7 +299,7 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
                           <ToolCards tools={tools()} />
                         </details>
                       </Show>
-                      <div class="text">{item.status === "completed" ? ans().text : `${item.status}: ${ans().text}`}</div>
+                      <div class="text">{outcomeText(item.status, ans().text)}</div>
                     </div>
                   )}
                 </Show>
