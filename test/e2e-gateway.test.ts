@@ -184,6 +184,24 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     expect((await t.api("GET", `/workspaces/${ws}/metrics`)).body.items[0]).toMatchObject({ agent: "claude", promptsCompleted: 4 });
     expect((await t.api("GET", `/workspaces/${ws}/contention`)).status).toBe(200);
     expect((await t.api("GET", `/workspaces/${ws}/locks?view=tree`)).body.tree).toMatchObject({ kind: "dir" });
+    expect((await t.api("GET", `/workspaces/${ws}/locks`)).body).toEqual({ items: expect.any(Array) });
+    const runs = await t.api("GET", `/workspaces/${ws}/agents/claude/runs?limit=2`);
+    expect(runs.body.items).toHaveLength(2);
+    expect(runs.body.items[0]).toMatchObject({ agent: "claude", outcome: "completed" });
+    const older = await t.api("GET", `/workspaces/${ws}/agents/claude/runs?before=${runs.body.next}&limit=2`);
+    expect(older.body.items.length).toBeGreaterThan(0);
+    // Tasks come from the coordinator agents use in process; the API shows their data as a JSON value.
+    const taskId = await t.server.gateway.hosts.get(ws)!.ws.tasks.push({ title: "split auth.ts", data: { files: ["src/auth.ts"] }, by: "claude" });
+    expect((await t.api("GET", `/workspaces/${ws}/tasks`)).body.items).toEqual([
+      expect.objectContaining({ id: taskId, title: "split auth.ts", data: { files: ["src/auth.ts"] }, createdBy: "claude", status: "pending" }),
+    ]);
+    // Values come back as JSON values, not as JSON text inside a string.
+    expect((await t.api("GET", `/workspaces/${ws}/context`)).body.items).toEqual([
+      { key: "summary", value: { text: "split auth", summaryVersion: 1, messageCursor: 2 }, updatedBy: "owner", updatedAt: expect.any(Number) },
+    ]);
+    const renewed = await t.api("POST", `/workspaces/${ws}/renew`);
+    expect(renewed.status).toBe(202);
+    expect(renewed.body).toEqual({ id: ws, state: "active" });
     expect((await t.api("GET", "/workspaces")).body.items.map((w: { id: string }) => w.id)).toContain(ws);
     const metrics = await fetch(`${t.server.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/atelier_prompts_completed_total \d+/);

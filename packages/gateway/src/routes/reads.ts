@@ -70,14 +70,15 @@ export const readRoutes = (gw: Gateway) => {
     return c.json(lockContention(readable(c).projection));
   });
 
+  // The read models keep task data and context values as JSON text; the API answers with the values themselves.
   app.get("/workspaces/:id/tasks", (c) => {
     noQuery(c);
-    return c.json({ items: openTasks(readable(c).projection) });
+    return c.json({ items: openTasks(readable(c).projection).map((task) => ({ ...task, data: task.data === null ? null : (JSON.parse(task.data) as unknown) })) });
   });
 
   app.get("/workspaces/:id/context", (c) => {
     noQuery(c);
-    return c.json({ items: sharedContext(readable(c).projection) });
+    return c.json({ items: sharedContext(readable(c).projection).map((entry) => ({ ...entry, value: JSON.parse(entry.value) as unknown })) });
   });
 
   return app;
