@@ -146,7 +146,7 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     await viewer.close();
   });
 
-  it("REST cancel: a queued prompt is cancelled by its path; a second cancel is refused and changes nothing", async () => {
+  it("cancel, by REST and over the socket: a queued prompt is taken back; a second cancel is refused and changes nothing", async () => {
     // No runner for this agent: its prompts stay queued.
     const created = await t.api("POST", "/workspaces", { name: "cancel", agents: [{ id: "kimi", vendor: "kimi", model: "k2" }] });
     const id = created.body.workspace.id as string;
@@ -162,6 +162,18 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     expect(again.body.error.message).toMatch(/prompt\.cancelled/);
     expect(t.server.gateway.hosts.get(id)!.head).toBe(head);
     expect((await t.api("GET", `/workspaces/${id}/prompts`)).body.items).toEqual([{ agent: "kimi", processing: null, queued: [], queuedTotal: 0 }]);
+
+    // The same over the studio's socket: a prompt frame is acked with its id, a cancel frame takes it back, a second is refused.
+    const client = new Probe(t.wsUrl(id, `token=${t.owner}`));
+    await client.until((f) => f.type === "init");
+    client.send({ type: "prompt", agent: "kimi", text: "over the socket", clientRequestId: "ws-1" });
+    const acked = await client.until((f) => f.type === "ack" && f.ref === "ws-1");
+    client.send({ type: "cancel", agent: "kimi", promptId: acked.promptId });
+    await client.until((f) => f.type === "ack" && f.ref === acked.promptId);
+    client.send({ type: "cancel", agent: "kimi", promptId: acked.promptId });
+    expect(await client.until((f) => f.type === "error" && f.ref === acked.promptId)).toMatchObject({ code: "refused" });
+    expect((await t.api("GET", `/workspaces/${id}/prompts`)).body.items[0].queuedTotal).toBe(0);
+    await client.close();
     expect((await t.api("DELETE", `/workspaces/${id}`)).status).toBe(202);
   });
 
