@@ -36,11 +36,12 @@ const parseSeeds = (text: string): number[] => {
   const range = /^(\d+)\.\.(\d+)$/.exec(text);
   if (range) {
     const [a, b] = [Number(range[1]), Number(range[2])];
-    return Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+    if (a > b) throw new Error(`--seeds ${text} is empty: the first seed must not exceed the last`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
-  const list = text.split(",").map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`bad --seeds ${text}`);
-  return list;
+  const items = text.split(",");
+  if (!items.every((item) => /^\d+$/.test(item))) throw new Error(`bad --seeds ${text}: expected A..B, N, or a list such as 3,17,40`);
+  return items.map(Number);
 };
 
 const parseArgs = (argv: string[]): Args => {
