@@ -126,4 +126,35 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
+
+  it("shows one prompt sent to all agents side by side: status, time to answer, tokens and cost, the best marked", async () => {
+    const agents = [
+      { agentId: "claude", vendor: "claude", model: "claude-opus-4" },
+      { agentId: "gemini", vendor: "gemini", model: "gemini-2.5-pro" },
+    ] as const;
+    const { host } = await server.gateway.createWorkspace({ name: "side by side", agents });
+    for (const a of agents) {
+      runners.push(new RunnerClient({ url: server.url, workspace: host.id, agent: a.agentId, token: server.gateway.runnerTokens.issue(host.id, a.agentId) }, scriptedHandler(a.agentId, 200)));
+    }
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/?token=${token}#/ws/${host.id}`);
+    await page.waitForSelector("[data-testid=agent-badge][data-agent=gemini][data-status=idle]", { timeout: 15_000 });
+
+    await page.click("button.target.all");
+    await page.fill("[data-testid=composer]", "Compare: split login()");
+    await page.click("[data-testid=send]");
+    const table = page.locator("[data-testid=side-by-side]").first();
+    for (const a of agents) {
+      await expect.poll(() => table.locator(`tr[data-agent=${a.agentId}] .status`).textContent(), { timeout: 20_000 }).toBe("completed");
+    }
+    expect(await table.textContent()).toContain("Compare: split login()");
+    // Each measure marks its lowest value among the answered agents.
+    for (const measure of ["answeredInMs", "tokens", "cost"]) {
+      expect(await table.locator(`td.best[data-measure=${measure}]`).count()).toBeGreaterThanOrEqual(1);
+    }
+    await screenshot(page, "studio-side-by-side");
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

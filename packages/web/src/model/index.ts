@@ -3,5 +3,6 @@ export * from "./timeline.ts";
 export * from "./replay.ts";
 export * from "./derived.ts";
 export * from "./view.ts";
+export * from "./compare.ts";
 export * from "./colors.ts";
 export * from "./generate.ts";

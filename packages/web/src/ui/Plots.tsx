@@ -1,11 +1,13 @@
 /**
  * Plain SVG plots: lock wait and prompt queue wait over time (one dot per wait, agent colour),
- * cumulative tokens and cost per agent, and lock contention by file (who blocked whom).
+ * cumulative tokens and cost per agent, one prompt's outcomes side by side, and lock contention by
+ * file (who blocked whom).
  */
 import { createMemo, For, Show } from "solid-js";
 import { colorOf } from "../model/colors.ts";
 import type { UsagePoint } from "../model/derived.ts";
 import { fmtCost, fmtDuration, fmtTokens } from "./Badges.tsx";
+import { SideBySidePanel } from "./SideBySide.tsx";
 import type { Session } from "./session.ts";
 
 const W = 320;
@@ -113,6 +115,7 @@ export const Plots = (p: { session: Session }) => {
   return (
     <section class="panel plots" aria-label="Plots">
       <h2>Plots</h2>
+      <SideBySidePanel session={s} />
       <div class="plot-grid">
         <Scatter title="Lock wait" testid="plot-lock-wait" points={lockPts()} t0={span().t0} t1={span().t1} cursorT={cursorT()} fmt={fmtDuration} />
         <Scatter title="Prompt queue wait" testid="plot-queue-wait" points={queuePts()} t0={span().t0} t1={span().t1} cursorT={cursorT()} fmt={fmtDuration} />
