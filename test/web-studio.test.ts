@@ -138,7 +138,12 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     }
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors = watchErrors(page);
-    await page.goto(`${server.url}/?token=${token}#/ws/${host.id}`);
+    // The home list says what each workspace holds, under its name (read once, so once both runners are on).
+    await expect.poll(() => host.ws.runners.connected().size, { timeout: 15_000 }).toBe(2);
+    await page.goto(`${server.url}/?token=${token}`);
+    const line = page.locator(`[data-testid=ws-item][data-ws=${host.id}] [data-testid=ws-summary]`);
+    await expect.poll(() => line.textContent(), { timeout: 15_000 }).toBe("2 agents (2 online) · active just now");
+    await page.click(`[data-testid=ws-item][data-ws=${host.id}] a`);
     await page.waitForSelector("[data-testid=agent-badge][data-agent=gemini][data-status=idle]", { timeout: 15_000 });
 
     await page.click("button.target.all");

@@ -44,8 +44,13 @@ export interface WorkspaceSummary {
   readonly name: string;
   readonly state: string;
   readonly lastSeq?: number;
-  readonly agents?: unknown;
+  readonly agents?: number;
+  readonly agentsOnline?: number;
+  readonly openPrompts?: number;
+  readonly heldLocks?: number;
   readonly createdAt?: string | number;
+  readonly lastActivityAt?: number | null;
+  readonly archive?: { readonly hibernatedAt: string } | null;
 }
 
 export interface TimelinePage {

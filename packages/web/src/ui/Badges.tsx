@@ -42,4 +42,7 @@ export const fmtDuration = (ms: number): string => {
   const s = Math.round(ms / 1000);
   return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 };
+/** How long ago, coarsely: "just now", "5 min ago", "3 h ago", "2 d ago". */
+export const fmtAgo = (ms: number): string =>
+  ms < 60_000 ? "just now" : ms < 3_600_000 ? `${Math.floor(ms / 60_000)} min ago` : ms < 86_400_000 ? `${Math.floor(ms / 3_600_000)} h ago` : `${Math.floor(ms / 86_400_000)} d ago`;
 export const fmtTime = (ms: number): string => (ms ? new Date(ms).toISOString().slice(11, 19) : "");

@@ -1,12 +1,23 @@
 import { createResource, createSignal, For, Show } from "solid-js";
-import { api, ApiError, token, type AgentSpec } from "../api/client.ts";
-import { VendorChip } from "./Badges.tsx";
+import { api, ApiError, token, type AgentSpec, type WorkspaceSummary } from "../api/client.ts";
+import { fmtAgo, fmtCount, VendorChip } from "./Badges.tsx";
 
 /** Runner tokens of a workspace created in this tab: shown once in its studio, then forgotten. */
 export const freshRunnerTokens = new Map<string, Record<string, string>>();
 
 const VENDORS = ["claude", "gemini", "kimi", "codex", "custom"] as const;
 const DEFAULT_MODELS: Record<string, string> = { claude: "claude-opus-4", gemini: "gemini-2.5-pro", kimi: "kimi-k2", codex: "gpt-5-codex", custom: "scripted" };
+
+/** A workspace's line under its name: agents, open prompts, held locks, and when it was last active or hibernated. */
+const summaryOf = (w: WorkspaceSummary, now: number): string => {
+  const parts: string[] = [];
+  if (w.agents !== undefined) parts.push(fmtCount(w.agents, "agent") + (w.agentsOnline ? ` (${w.agentsOnline} online)` : ""));
+  if (w.openPrompts) parts.push(fmtCount(w.openPrompts, "open prompt"));
+  if (w.heldLocks) parts.push(`${fmtCount(w.heldLocks, "lock")} held`);
+  if (w.archive?.hibernatedAt) parts.push(`hibernated ${fmtAgo(now - Date.parse(w.archive.hibernatedAt))}`);
+  else if (w.lastActivityAt) parts.push(`active ${fmtAgo(now - w.lastActivityAt)}`);
+  return parts.join(" · ");
+};
 
 export const Home = () => {
   const [list, { refetch }] = createResource(async () => {
@@ -52,6 +63,9 @@ export const Home = () => {
                   <b>{w.name || w.id}</b>
                 </a>{" "}
                 <span class={`status status-${w.state}`}>{w.state}</span> <span class="muted small">{w.id}</span>
+                <div class="muted small" data-testid="ws-summary">
+                  {summaryOf(w, Date.now())}
+                </div>
               </li>
             )}
           </For>
