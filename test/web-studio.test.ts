@@ -127,7 +127,7 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await page.close();
   }, 90_000);
 
-  it("shows one prompt sent to all agents side by side: status, time to answer, tokens and cost, the best marked", async () => {
+  it("shows one prompt sent to all agents side by side (status, time to answer, tokens, cost, the best marked); hibernating clears who is here", async () => {
     const agents = [
       { agentId: "claude", vendor: "claude", model: "claude-opus-4" },
       { agentId: "gemini", vendor: "gemini", model: "gemini-2.5-pro" },
@@ -159,6 +159,13 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
       expect(await table.locator(`td.best[data-measure=${measure}]`).count()).toBeGreaterThanOrEqual(1);
     }
     await screenshot(page, "studio-side-by-side");
+
+    // Hibernating closes the live socket: the people shown as here are cleared with it, not left as if still present.
+    const people = page.locator("[data-testid=presence] .avatar");
+    await expect.poll(() => people.count()).toBe(1);
+    await page.click("button:has-text('Hibernate')");
+    await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("hibernated");
+    await expect.poll(() => people.count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

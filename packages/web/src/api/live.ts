@@ -136,6 +136,9 @@ export const connectLive = (workspaceId: string, head: () => number, h: LiveHand
     };
     ws.onclose = () => {
       h.status?.("closed");
+      // Nobody is known to be here until the next connection's init says so.
+      people.clear();
+      h.presence?.([]);
       if (closed) return;
       timer = setTimeout(open, delay);
       delay = Math.min(5000, delay * 2);
