@@ -127,7 +127,7 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await page.close();
   }, 90_000);
 
-  it("shows one prompt sent to all agents side by side (status, time to answer, tokens, cost, the best marked); hibernating clears who is here", async () => {
+  it("shows one prompt sent to all agents side by side (status, time to answer, tokens, cost, the best marked); hibernating clears who is here; opened while hibernated it offers to resume", async () => {
     const agents = [
       { agentId: "claude", vendor: "claude", model: "claude-opus-4" },
       { agentId: "gemini", vendor: "gemini", model: "gemini-2.5-pro" },
@@ -166,6 +166,18 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await page.click("button:has-text('Hibernate')");
     await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("hibernated");
     await expect.poll(() => people.count()).toBe(0);
+
+    // Opened afresh while in the archive, the page offers to resume it; resuming opens its studio as it was.
+    await page.goto("about:blank");
+    await page.goto(`${server.url}/#/ws/${host.id}`);
+    const asleep = page.locator("[data-testid=asleep]");
+    await asleep.waitFor({ timeout: 15_000 });
+    expect(await asleep.textContent()).toContain("hibernated");
+    await screenshot(page, "studio-asleep");
+    await page.click("[data-testid=resume]");
+    await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("active");
+    await expect.poll(() => page.locator("[data-testid=side-by-side]").count()).toBe(1);
+    expect(await asleep.count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -3,6 +3,7 @@ import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { api, requestId } from "../api/client.ts";
 import { connectLive } from "../api/live.ts";
 import { Replay } from "../model/replay.ts";
+import { fmtAgo, fmtCount, StatusBadge } from "./Badges.tsx";
 import { createSession } from "./session.ts";
 import { Workbench } from "./Workbench.tsx";
 import { expose } from "./hooks.ts";
@@ -10,6 +11,60 @@ import { freshRunnerTokens } from "./Home.tsx";
 
 /** The gateway caps `limit` at 999 per page. */
 const PAGE = 999;
+
+/** What the status of a workspace in the archive says (`GET /status` of a hibernating, hibernated or resuming one). */
+interface Asleep {
+  readonly name: string;
+  readonly state: string;
+  readonly heldPrompts: number;
+  readonly archive: { readonly archiveId: string; readonly store: string; readonly hibernatedAt: string } | null;
+}
+
+const ASLEEP = new Set(["hibernating", "hibernated", "resuming"]);
+
+const asleepOf = (status: Record<string, unknown> | undefined): Asleep | undefined => {
+  const w = status?.workspace as Partial<Asleep> & { state?: string } | undefined;
+  // A served workspace's status has its lastSeq beside `workspace`; one in the archive has only the catalogue's line.
+  if (!w || status?.lastSeq !== undefined || !ASLEEP.has(w.state ?? "")) return undefined;
+  return { name: w.name ?? "", state: w.state!, heldPrompts: w.heldPrompts ?? 0, archive: w.archive ?? null };
+};
+
+const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
+  const [waking, setWaking] = createSignal(false);
+  const archive = p.asleep.archive;
+  return (
+    <section class="panel asleep" data-testid="asleep">
+      <h2>
+        <a href="#/">Workspaces</a>
+      </h2>
+      <p>
+        <b>{p.asleep.name}</b> <StatusBadge status={p.asleep.state} />
+      </p>
+      <Show when={archive}>
+        {(a) => (
+          <p class="muted">
+            In the archive since {fmtAgo(Date.now() - Date.parse(a().hibernatedAt))} ({a().store}, {a().archiveId}).
+          </p>
+        )}
+      </Show>
+      <p class="muted">
+        Resuming restores its folder from the archive (every hash checked) and opens its studio.
+        {p.asleep.heldPrompts > 0 ? ` ${fmtCount(p.asleep.heldPrompts, "prompt")} sent meanwhile will be queued then.` : " A prompt sent to it by the API also wakes it."}
+      </p>
+      <button
+        class="primary"
+        data-testid="resume"
+        disabled={waking()}
+        onClick={() => {
+          setWaking(true);
+          void p.wake().finally(() => setWaking(false));
+        }}
+      >
+        {waking() ? "Resuming…" : "Resume"}
+      </button>
+    </section>
+  );
+};
 
 export const Studio = (p: { id: string }) => {
   const session = createSession(new Replay(), true);
@@ -21,8 +76,11 @@ export const Studio = (p: { id: string }) => {
   let close: (() => void) | undefined;
   let stopped = false;
 
-  const loadHistory = async () => {
-    const status = await api.status(p.id).catch(() => ({}) as Record<string, unknown>);
+  /** Set while the workspace is in the archive: the page offers to resume it instead of loading a timeline it cannot serve. */
+  const [asleep, setAsleep] = createSignal<Asleep | null>(null);
+
+  const loadHistory = async (known?: Record<string, unknown>) => {
+    const status = known ?? (await api.status(p.id).catch(() => ({}) as Record<string, unknown>));
     const total = Number(status.lastSeq ?? 0);
     if (total > 0) session.setLoading({ done: 0, total });
     for (;;) {
@@ -35,9 +93,10 @@ export const Studio = (p: { id: string }) => {
     session.setLoading(null);
   };
 
-  onMount(async () => {
+  /** History, then the live socket. */
+  const open = async (status?: Record<string, unknown>) => {
     try {
-      await loadHistory();
+      await loadHistory(status);
     } catch (e) {
       setError(`could not load the timeline: ${e instanceof Error ? e.message : String(e)}`);
       session.setLoading(null);
@@ -51,7 +110,26 @@ export const Studio = (p: { id: string }) => {
       resync: () => void loadHistory(),
       status: setConn,
     });
+  };
+
+  onMount(async () => {
+    const status = await api.status(p.id).catch(() => undefined);
+    const summary = asleepOf(status);
+    if (summary) setAsleep(summary);
+    else await open(status);
   });
+
+  const wake = async () => {
+    setError("");
+    try {
+      await api.resume(p.id);
+    } catch (e) {
+      setError(`could not resume: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    setAsleep(null);
+    await open();
+  };
   onCleanup(() => {
     stopped = true;
     close?.();
@@ -94,7 +172,9 @@ export const Studio = (p: { id: string }) => {
           </div>
         )}
       </Show>
-      <Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />
+      <Show when={asleep()} fallback={<Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />}>
+        {(a) => <AsleepCard asleep={a()} wake={wake} />}
+      </Show>
     </div>
   );
 };
