@@ -1,4 +1,4 @@
-import { cpSync, existsSync } from "node:fs";
+import { cpSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLog } from "@atelier/events";
@@ -51,6 +51,36 @@ describe("opening a projection", () => {
     expect(wal()).toBe(false);
     expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
+  });
+
+  it("checkpoints every open projection from one thread, and closing one (not the last) still folds and deletes its WAL", async () => {
+    // The OS threads of this process (Linux): each checkpoint thread of its own used to add at least one.
+    const threads = () => readdirSync("/proc/self/task").length;
+    const open = async (seed: number) => {
+      const dir = tempDir();
+      const workload = new Workload({ seed });
+      const log = await openWorkloadLog(dir, workload);
+      const projection = await openProjection(dir, log);
+      await log.append(workload.take(20));
+      return { dir, log, projection, wal: () => existsSync(join(dir, "projections.db-wal")) || existsSync(join(dir, "projections.db-shm")) };
+    };
+    const first = await open(61);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const withOne = threads();
+    const more = [await open(62), await open(63), await open(64)];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(threads()).toBe(withOne);
+
+    // The checkpoint thread's connection to this file is closed on request, the others stay.
+    await more[0]!.projection.close();
+    expect(more[0]!.wal()).toBe(false);
+    expect(first.wal()).toBe(true);
+    for (const w of [first, more[1]!, more[2]!]) await w.projection.close();
+    for (const w of [first, ...more]) {
+      expect(w.wal()).toBe(false);
+      expect(checkProjection(w.dir, w.log).ok).toBe(true);
+      await w.log.close();
+    }
   });
 
   it("creates live and rebuilt files with 1 KiB pages (less WAL written per live commit)", async () => {
