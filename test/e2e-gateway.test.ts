@@ -22,10 +22,11 @@ const controlled = () => {
 
 let t: TestServer;
 let ws: string;
+const logs: string[] = [];
 let runnerToken: string;
 
 beforeAll(async () => {
-  t = await testServer();
+  t = await testServer({ log: (line) => logs.push(line) });
   const created = await t.api("POST", "/workspaces", { name: "e2e", agents: [{ id: "claude", vendor: "claude", model: "opus", focus: "own src/auth.ts" }] });
   expect(created.status).toBe(201);
   ws = created.body.workspace.id;
@@ -175,6 +176,7 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     expect((await t.api("GET", `/workspaces/${id}/prompts`)).body.items[0].queuedTotal).toBe(0);
     await client.close();
     expect((await t.api("DELETE", `/workspaces/${id}`)).status).toBe(202);
+    await eventually(() => logs.includes(`workspace ${id}: terminated`));
   });
 
   it("REST reads: status, agents, locks, messages, timeline pages, events, metrics, contention", async () => {

@@ -143,6 +143,12 @@ describe("gateway hibernation over real HTTP, GCS (primary) and S3 (mirror)", ()
     expect(q.queued.slice(0, 2)).toEqual(queued);
     expect(q.queued).toHaveLength(3);
     expect(server.gateway.workspaces.held(id)).toEqual([]);
+    // The server log tells an operator each step of the round trip.
+    expect(logs.filter((l) => l.startsWith(`workspace ${id}: `)).map((l) => l.replace(/ as \S+ /, " as <archive> ").replace(/seq \d+/, "seq N"))).toEqual([
+      `workspace ${id}: created ("round trip", agents claude, gemini)`,
+      `workspace ${id}: hibernated to ${server.gateway.archive.primary.name} as <archive> (seq N)`,
+      `workspace ${id}: resumed from the primary's archive (seq N)`,
+    ]);
 
     // The first queued prompt is dispatched to the runner that connects.
     const url = `${server.url.replace("http", "ws")}/api/v2/workspaces/${id}/ws?role=runner&agent=claude&token=${runnerTokens.claude}`;

@@ -221,6 +221,7 @@ export class Gateway {
       try {
         const { host, from } = await restoreHost(this.hibernation(), id);
         this.metrics.inc("atelier_resumes_total", "Workspaces restored from their archive", { from });
+        this.log(`workspace ${id}: resumed from ${from === "local" ? "its folder" : `the ${from}'s archive`} (seq ${host.head})`);
         this.serve(host);
         return host;
       } catch (error) {
@@ -273,6 +274,7 @@ export class Gateway {
     // Hibernation, however it was asked for (REST, the idle/lifetime timers), ends in this event.
     const off = host.ws.log.onCommit((envelopes) => {
       if (envelopes.some((e) => e.type === "workspace.hibernated")) void this.archiveWorkspace(host).catch(() => undefined);
+      if (envelopes.some((e) => e.type === "workspace.terminated")) this.log(`workspace ${host.id}: terminated`);
     });
     host.onClose(off);
     if (archiveNow && host.ws.status() === "hibernated") void this.archiveWorkspace(host).catch(() => undefined);
@@ -307,6 +309,7 @@ export class Gateway {
       for (const agent of spec.agents) await host.ws.agents.register(agent);
       const runnerTokens = Object.fromEntries(spec.agents.map((a) => [a.agentId, this.runnerTokens.issue(id, a.agentId)]));
       this.workspaces.add({ id, name: spec.name, createdAt: now, demo: spec.demo ?? false });
+      this.log(`workspace ${id}: created (${JSON.stringify(spec.name)}, agents ${spec.agents.map((a) => a.agentId).join(", ")})`);
       this.serve(host);
       return { host, runnerTokens };
     } catch (error) {
