@@ -119,8 +119,12 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     expect(await badge.getAttribute("data-holder")).toBe("claude");
     expect(await item.getAttribute("data-status")).toBe("processing");
     await screenshot(page, "studio-scrubbed-back");
+    // Nothing is sent from the past, and the box says why.
+    expect(await page.isDisabled("[data-testid=composer]")).toBe(true);
+    expect(await page.getAttribute("[data-testid=composer]", "placeholder")).toBe("Viewing the past: press ● live to send.");
     // and back to live
     await page.click("[data-testid=follow]");
+    await expect.poll(() => page.isDisabled("[data-testid=composer]")).toBe(false);
     await expect.poll(() => page.locator("[data-testid=lock-badge]").count()).toBe(0);
 
     expect(errors).toEqual([]);
@@ -138,9 +142,16 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     }
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors = watchErrors(page);
-    // The home list says what each workspace holds, under its name (read once, so once both runners are on).
+    // The home list says what each workspace holds, under its name (read once, so once both runners are on),
+    // the live ones first and the terminated last.
+    const ended = await server.gateway.createWorkspace({ name: "ended", agents: [agents[0]] });
+    await ended.host.ws.lifecycle.terminate("ada");
     await expect.poll(() => host.ws.runners.connected().size, { timeout: 15_000 }).toBe(2);
     await page.goto(`${server.url}/?token=${token}`);
+    await page.waitForSelector(`[data-testid=ws-item][data-ws=${ended.host.id}]`);
+    const order = await page.locator("[data-testid=ws-item]").evaluateAll((items) => items.map((i) => i.getAttribute("data-ws")));
+    expect(order[0]).toBe(host.id);
+    expect(order.at(-1)).toBe(ended.host.id);
     const line = page.locator(`[data-testid=ws-item][data-ws=${host.id}] [data-testid=ws-summary]`);
     await expect.poll(() => line.textContent(), { timeout: 15_000 }).toBe("2 agents (2 online) · active just now");
     await page.click(`[data-testid=ws-item][data-ws=${host.id}] a`);

@@ -19,11 +19,16 @@ const summaryOf = (w: WorkspaceSummary, now: number): string => {
   return parts.join(" · ");
 };
 
+/** Live workspaces first, then those in the archive, then the terminated; the most recently active first within each. */
+const RANK: Record<string, number> = { hibernating: 1, hibernated: 1, resuming: 1, terminating: 2, terminated: 2 };
+const byRelevance = (a: WorkspaceSummary, b: WorkspaceSummary): number =>
+  (RANK[a.state] ?? 0) - (RANK[b.state] ?? 0) || (b.lastActivityAt ?? 0) - (a.lastActivityAt ?? 0);
+
 export const Home = () => {
   const [list, { refetch }] = createResource(async () => {
     if (!token()) return { items: [], error: "No token: open the URL printed by `npm start` (it carries ?token=…)." };
     try {
-      return { items: await api.listWorkspaces(), error: "" };
+      return { items: (await api.listWorkspaces()).sort(byRelevance), error: "" };
     } catch (e) {
       return { items: [], error: e instanceof ApiError ? `${e.status} ${e.code}: ${e.message}` : `gateway unreachable (${String(e)})` };
     }

@@ -315,7 +315,8 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
 // ---------------------------------------------------------------------------------------------
 // Composer: one or several target agents.
 
-export const Composer = (p: { agents: readonly AgentView[]; onSend: (agents: string[], text: string) => Promise<void>; disabled?: boolean }) => {
+/** `disabledBecause`: why nothing can be sent now (shown in the box), or undefined when it can. */
+export const Composer = (p: { agents: readonly AgentView[]; onSend: (agents: string[], text: string) => Promise<void>; disabledBecause?: string | undefined }) => {
   const [targets, setTargets] = createSignal<ReadonlySet<string>>(new Set());
   const [text, setText] = createSignal("");
   const [error, setError] = createSignal("");
@@ -375,9 +376,9 @@ export const Composer = (p: { agents: readonly AgentView[]; onSend: (agents: str
       <div class="row">
         <textarea
           data-testid="composer"
-          placeholder="Ask an agent… (Enter to send, Shift+Enter for a new line; Shift-click agents to add targets)"
+          placeholder={p.disabledBecause ?? "Ask an agent… (Enter to send, Shift+Enter for a new line; Shift-click agents to add targets)"}
           value={text()}
-          disabled={p.disabled}
+          disabled={p.disabledBecause !== undefined}
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => {
             if (e.key === "Enter" && !e.shiftKey) {
@@ -386,7 +387,7 @@ export const Composer = (p: { agents: readonly AgentView[]; onSend: (agents: str
             }
           }}
         />
-        <button type="submit" class="primary" disabled={busy() || p.disabled || !text().trim()} data-testid="send">
+        <button type="submit" class="primary" disabled={busy() || p.disabledBecause !== undefined || !text().trim()} data-testid="send">
           Send{chosen().length > 1 ? ` ×${chosen().length}` : ""}
         </button>
       </div>

@@ -57,7 +57,17 @@ export const Workbench = (p: { session: Session; actions?: LiveActions; title?: 
         <div class="center">
           <Chat session={s} onCancel={p.actions && !replaying() ? (i) => void p.actions!.cancel(i) : undefined} />
           <Show when={p.actions}>
-            <Composer agents={s.view().agents} onSend={p.actions!.send} disabled={replaying() || s.view().workspace.status === "terminated"} />
+            <Composer
+              agents={s.view().agents}
+              onSend={p.actions!.send}
+              disabledBecause={
+                s.view().workspace.status === "terminated"
+                  ? "This workspace is terminated: it takes no more prompts."
+                  : replaying()
+                    ? "Viewing the past: press ● live to send."
+                    : undefined
+              }
+            />
           </Show>
         </div>
         <aside class="right">
