@@ -186,6 +186,14 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     expect(page1.body.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     const page2 = await t.api("GET", `/workspaces/${ws}/timeline?from=${page1.body.next}&limit=5&type=prompt.completed`);
     expect(page2.body.items.every((e: { type: string }) => e.type === "prompt.completed")).toBe(true);
+    // Newest first below `before`: the latest events, and `next` continues downwards.
+    const latest = await t.api("GET", `/workspaces/${ws}/timeline?before=${page1.body.lastSeq + 1}&limit=3`);
+    expect(latest.body.items.map((e: { seq: number }) => e.seq)).toEqual([page1.body.lastSeq, page1.body.lastSeq - 1, page1.body.lastSeq - 2]);
+    const earlier = await t.api("GET", `/workspaces/${ws}/timeline?before=${latest.body.next}&limit=2&type=prompt.completed`);
+    expect(earlier.body.items.length).toBe(2);
+    expect(earlier.body.items.every((e: { seq: number; type: string }) => e.type === "prompt.completed" && e.seq < latest.body.next)).toBe(true);
+    expect(earlier.body.items[0].seq).toBeGreaterThan(earlier.body.items[1].seq);
+    expect((await t.api("GET", `/workspaces/${ws}/timeline?from=1&before=5`)).body.error.message).toBe("from and before exclude each other: from pages oldest first, before newest first");
     // A malformed parameter is named with what it should be, in words.
     const badLimit = await t.api("GET", `/workspaces/${ws}/timeline?limit=0`);
     expect(badLimit.status).toBe(400);

@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { agentMetrics, listLocks, listMessages, lockContention, lockTree, openTasks, sharedContext, timelinePage } from "@atelier/projections";
 import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
+import { badRequest } from "../http/errors.ts";
 import type { Gateway } from "../server/gateway.ts";
 import { noQuery, params, query } from "./input.ts";
 import { EventsQuery, LocksQuery, MessagesQuery, TimelineQuery, WorkspaceParams, num } from "./schemas.ts";
@@ -34,18 +35,24 @@ export const readRoutes = (gw: Gateway) => {
     return c.json({ items: page.items, next: page.next ?? null });
   });
 
-  /** The timeline index, oldest first from `from`; `next` is the `from` of the following page. */
+  /**
+   * The timeline index, oldest first from `from`, or newest first below `before` (the latest events of a kind);
+   * `next` is the `from` (or `before`) of the following page.
+   */
   app.get("/workspaces/:id/timeline", (c) => {
     const q = query(c, TimelineQuery);
+    if (q.from !== undefined && q.before !== undefined) throw badRequest("from and before exclude each other: from pages oldest first, before newest first");
     const host = readable(c);
+    const backward = q.before !== undefined;
     const page = timelinePage(host.projection, {
-      after: Math.max(0, (num(q.from) ?? 1) - 1),
+      ...(backward ? { before: num(q.before) } : { after: Math.max(0, (num(q.from) ?? 1) - 1) }),
       ...(q.limit ? { limit: num(q.limit) } : {}),
       ...(q.type ? { type: q.type } : {}),
       ...(q.agent ? { agent: q.agent } : {}),
       ...(q.entity ? { entity: q.entity } : {}),
     });
-    return c.json({ items: page.items, next: page.next === undefined ? null : page.next + 1, lastSeq: host.projection.seq });
+    const next = page.next === undefined ? null : backward ? page.next : page.next + 1;
+    return c.json({ items: page.items, next, lastSeq: host.projection.seq });
   });
 
   /** Whole envelopes (payloads included) from the log, for replay in the browser. */

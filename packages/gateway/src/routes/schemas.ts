@@ -56,6 +56,7 @@ export const CreateTokenBody = Schema.Struct({
 
 export const TimelineQuery = Schema.Struct({
   from: Schema.optional(Digits),
+  before: Schema.optional(Digits),
   limit: Schema.optional(Limit),
   type: Schema.optional(text(1, 100)),
   agent: Schema.optional(AgentId),
