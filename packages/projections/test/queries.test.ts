@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type AppendInput, openLog, VirtualClock } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
 import {
-  agentMetrics, agentRuns, artifacts, listAgents, listMessages, lockContention, lockTree, openProjection, openTasks, promptQueue,
+  agentMetrics, agentRuns, artifacts, listAgents, listLocks, listMessages, lockContention, lockOf, lockTree, openProjection, openTasks, promptQueue,
   type Queryable, sharedContext, timelinePage, workspaceStatus,
 } from "../src/index.ts";
 import { cleanup, tempDir, writeWorkspace } from "./support/fixtures.ts";
@@ -87,6 +87,10 @@ describe("queries", () => {
       kind: "dir", held: 1,
       children: [{ kind: "file", name: "a.ts", lock: { state: "exclusive", token: 2, holders: [{ agent: "gemini", mode: "exclusive", token: 2 }], waiters: [] } }],
     });
+    // One file's lock, as the list has it; a file never locked is free.
+    for (const lock of listLocks(p)) expect(lockOf(p, lock.path)).toEqual(lock);
+    expect(lockOf(p, "docs/readme.md")).toMatchObject({ state: "shared", holders: [{ agent: "claude", mode: "shared", since: T + 2000, expiresAt: T + 62_000 }] });
+    expect(lockOf(p, "src/never.ts")).toEqual({ path: "src/never.ts", state: "free", token: 0, leaseExpiresAt: null, holders: [], waiters: [] });
     expect(promptQueue(p)).toMatchObject([
       { agent: "claude", processing: null, queued: [{ id: "p1", priority: 0, text: "later" }], queuedTotal: 1 },
       { agent: "gemini", processing: null, queued: [], queuedTotal: 0 },
@@ -138,6 +142,7 @@ describe("queries", () => {
     workspaceStatus(q);
     listAgents(q);
     lockTree(q);
+    lockOf(q, "src/auth.ts");
     promptQueue(q);
     promptQueue(q, { agent: "claude-0" });
     listMessages(q);

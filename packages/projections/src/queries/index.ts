@@ -1,7 +1,7 @@
 export type { Page, Queryable } from "./queryable.ts";
 export { workspaceStatus, type WorkspaceStatus } from "./workspace.ts";
 export { listAgents, type AgentRow } from "./agents.ts";
-export { listLocks, lockTree, type DirNode, type FileNode, type LockHolder, type LockInfo, type LockWaiter, type TreeNode } from "./locks.ts";
+export { listLocks, lockOf, lockTree, type DirNode, type FileNode, type LockHolder, type LockInfo, type LockWaiter, type TreeNode } from "./locks.ts";
 export { promptQueue, type AgentQueue, type QueuedPrompt } from "./prompts.ts";
 export { listMessages, type Message, type MessageQuery } from "./messages.ts";
 export { timelinePage, type TimelineEntry, type TimelineQuery } from "./timeline.ts";

@@ -69,22 +69,36 @@ const byPath = <T extends { path: string }>(rows: T[]): Map<string, T[]> => {
 const stateOf = (holders: readonly LockHolder[]): string =>
   holders.some((h) => h.mode === "exclusive") ? "exclusive" : holders.length > 0 ? "shared" : "free";
 
+const lockInfo = (path: string, token: number, holders: LockHolder[], waiters: LockWaiter[]): LockInfo => ({
+  path,
+  state: stateOf(holders),
+  token,
+  leaseExpiresAt: holders.reduce<number | null>((min, h) => (min === null || h.expiresAt < min ? h.expiresAt : min), null),
+  holders,
+  waiters,
+});
+
 /** Every file that was ever locked, with its holders and FIFO waiters, ordered by path. */
 export const listLocks = (q: Queryable): LockInfo[] => {
   const holders = byPath(q.statement(HOLDERS).all() as LockHolder[]);
   const waiters = byPath(q.statement(WAITERS).all() as LockWaiter[]);
-  return (q.statement(LOCKS).all() as Array<{ path: string; token: number }>).map(({ path, token }) => {
-    const held = holders.get(path) ?? [];
-    return {
-      path,
-      state: stateOf(held),
-      token,
-      leaseExpiresAt: held.reduce<number | null>((min, h) => (min === null || h.expiresAt < min ? h.expiresAt : min), null),
-      holders: held,
-      waiters: waiters.get(path) ?? [],
-    };
-  });
+  return (q.statement(LOCKS).all() as Array<{ path: string; token: number }>).map(({ path, token }) =>
+    lockInfo(path, token, holders.get(path) ?? [], waiters.get(path) ?? []),
+  );
 };
+
+const LOCK_TOKEN = "SELECT token FROM locks WHERE path = ?";
+const PATH_HOLDERS = "SELECT path, agent, mode, token, since, expires_at AS expiresAt FROM lock_holders WHERE path = ? ORDER BY agent";
+const PATH_WAITERS = "SELECT path, agent, mode, since, lease_ms AS leaseMs FROM lock_waiters WHERE path = ? ORDER BY queued_seq";
+
+/** One file's lock (free, token 0, when it was never locked). */
+export const lockOf = (q: Queryable, path: string): LockInfo =>
+  lockInfo(
+    path,
+    (q.statement(LOCK_TOKEN).get(path) as { token: number } | undefined)?.token ?? 0,
+    q.statement(PATH_HOLDERS).all(path) as LockHolder[],
+    q.statement(PATH_WAITERS).all(path) as LockWaiter[],
+  );
 
 /** The locks as a file tree (folders split on `/`), each folder counting the held locks and waiters below it. */
 export const lockTree = (q: Queryable): DirNode => {
