@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunnerClient, type PromptHandle } from "@atelier/gateway/runner";
+import { RunnerClient, type LockGrant, type PromptHandle } from "@atelier/gateway/runner";
 import { Probe, eventually, testServer, type TestServer } from "../packages/gateway/test/support/server.ts";
 
 /** A runner handler that holds each prompt until the test lets it finish. */
@@ -177,6 +177,43 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     await client.close();
     expect((await t.api("DELETE", `/workspaces/${id}`)).status).toBe(202);
     await eventually(() => logs.includes(`workspace ${id}: terminated`));
+  });
+
+  it("runner locks over the socket: a grant carries its fencing token; a denial says who holds the file, since when, and how many wait", async () => {
+    const created = await t.api("POST", "/workspaces", {
+      name: "locks",
+      agents: [{ id: "claude", vendor: "claude", model: "opus" }, { id: "gemini", vendor: "gemini", model: "pro" }],
+    });
+    const id = created.body.workspace.id as string;
+    const grants: LockGrant[] = [];
+    let letGo: () => void = () => undefined;
+    const holder = new RunnerClient({ url: t.server.url, workspace: id, agent: "claude", token: created.body.runnerTokens.claude }, async (p) => {
+      grants.push(await p.acquire("src/auth.ts", "exclusive"));
+      await new Promise<void>((resolve) => (letGo = resolve));
+      await p.release("src/auth.ts");
+      return { text: "done", tokensIn: 1, tokensOut: 1, cost: 0 };
+    });
+    const asker = new RunnerClient({ url: t.server.url, workspace: id, agent: "gemini", token: created.body.runnerTokens.gemini }, async (p) => {
+      grants.push(await p.acquire("src/auth.ts", "shared"));
+      return { text: "skipped", tokensIn: 1, tokensOut: 1, cost: 0 };
+    });
+    await Promise.all([holder.ready, asker.ready]);
+    await t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: "hold it" });
+    await eventually(() => grants.length === 1);
+    await t.api("POST", `/workspaces/${id}/agents/gemini/execute`, { prompt: "read it" });
+    await eventually(() => grants.length === 2);
+    expect(grants[0]).toMatchObject({ granted: true, mode: "exclusive", token: 1 });
+    const since = t.server.gateway.hosts.get(id)!.projection.statement("SELECT since FROM lock_holders WHERE path = 'src/auth.ts'").get() as { since: number };
+    expect(grants[1]).toEqual({
+      granted: false,
+      reason: "busy",
+      holders: [{ agent: "claude", mode: "exclusive", since: since.since, expiresAt: (grants[0] as { expiresAt: number }).expiresAt }],
+      waiting: 0,
+      message: `src/auth.ts is held exclusive by claude since ${new Date(since.since).toISOString()} (lease until ${new Date((grants[0] as { expiresAt: number }).expiresAt).toISOString()}); 0 waiting`,
+    });
+    letGo();
+    await holder.close();
+    await asker.close();
   });
 
   it("REST reads: status, agents, locks, messages, timeline pages, events, metrics, contention", async () => {

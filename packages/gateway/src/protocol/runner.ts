@@ -76,6 +76,18 @@ export interface PromptContext {
   readonly artifacts: ReadonlyArray<{ readonly file: string; readonly agent: string; readonly seq: number }>;
 }
 
+/** Why a lock was not granted: taken (without `wait`), the wait timed out, or the runner went offline while waiting. */
+export type DenialReason = "busy" | "gave_up" | "holder_offline";
+
+/** What a refused `lock.acquire` tells the runner: who holds the file, in which mode, since when, and how many wait. */
+export interface LockDenial {
+  readonly reason: DenialReason;
+  readonly holders: ReadonlyArray<{ readonly agent: string; readonly mode: string; readonly since: number; readonly expiresAt: number }>;
+  readonly waiting: number;
+  /** The same in a sentence, for the agent's model or a log. */
+  readonly message: string;
+}
+
 /**
  * Gateway → runner frames. `rejected` answers a frame the runtime refused (a stale generation,
  * a prompt that is not in flight, a lock not held): nothing was written for it.
@@ -85,6 +97,6 @@ export type GatewayToRunner =
   | { type: "prompt"; promptId: string; attempt: number; text: string; context: PromptContext }
   | { type: "cancel"; promptId: string }
   | { type: "lock.result"; requestId: string; granted: true; mode: "shared" | "exclusive"; token: number; expiresAt: number }
-  | { type: "lock.result"; requestId: string; granted: false; reason: string }
+  | ({ type: "lock.result"; requestId: string; granted: false } & LockDenial)
   | { type: "lock.released"; requestId: string }
   | { type: "rejected"; ref: string; code: string; message: string };

@@ -1,5 +1,5 @@
 import { WebSocket } from "ws";
-import type { GatewayToRunner, PromptContext, RunnerFrame } from "../protocol/runner.ts";
+import type { GatewayToRunner, LockDenial, PromptContext, RunnerFrame } from "../protocol/runner.ts";
 
 export interface RunnerOptions {
   /** The gateway, `http://host:port` (or `ws://`). */
@@ -21,7 +21,7 @@ export type RunnerEvent =
 
 export type LockGrant =
   | { readonly granted: true; readonly mode: "shared" | "exclusive"; readonly token: number; readonly expiresAt: number }
-  | { readonly granted: false; readonly reason: string };
+  | ({ readonly granted: false } & LockDenial);
 
 /** One dispatched prompt, as a runner's handler sees it. */
 export interface PromptHandle {
@@ -113,7 +113,9 @@ export class RunnerClient {
       case "cancel":
         return this.inflight.get(frame.promptId)?.abort(new Error("cancelled by the gateway"));
       case "lock.result":
-        return this.settle(frame.requestId, (p) => p.resolve(frame.granted ? { granted: true, mode: frame.mode, token: frame.token, expiresAt: frame.expiresAt } : { granted: false, reason: frame.reason }));
+        return this.settle(frame.requestId, (p) => p.resolve(frame.granted
+              ? { granted: true, mode: frame.mode, token: frame.token, expiresAt: frame.expiresAt }
+              : { granted: false, reason: frame.reason, holders: frame.holders, waiting: frame.waiting, message: frame.message }));
       case "lock.released":
         return this.settle(frame.requestId, (p) => p.resolve(undefined));
       case "rejected":

@@ -55,7 +55,8 @@ export const scriptedHandler = (agent: string, paceMs = 400): PromptHandler => a
   for (const step of steps) {
     const lock = await p.acquire(step.file, step.mode, { wait: true, timeoutMs: 60_000 });
     if (!lock.granted) {
-      p.chunk(`\nSkipped ${step.file}: ${lock.reason}.`);
+      p.tool("lock", `denied: ${lock.message}`, step.file);
+      p.chunk(`\nSkipped ${step.file}: ${lock.message}.`);
       continue;
     }
     p.tool("lock", `${step.mode} lock on ${step.file} (token ${lock.token})`, step.file);

@@ -1,10 +1,12 @@
 import type { RunnerConnection, RunnerSink } from "@atelier/actors";
+import { lockOf } from "@atelier/projections";
 import { ApiError, toApiError } from "../http/errors.ts";
 import { assembleContext, ARTIFACT_CHANNEL } from "../context/assemble.ts";
 import { RunnerFrame, type GatewayToRunner } from "../protocol/runner.ts";
 import type { Gateway } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
 import { RateLimiter } from "../server/limits.ts";
+import { lockDenial } from "./lock-denial.ts";
 import { SocketSession } from "./session.ts";
 import { admitFrame, closeCodeOf, type FrameGate, type Socket } from "./socket.ts";
 
@@ -140,7 +142,12 @@ export class RunnerSession extends SocketSession {
         });
         // A waiting acquire may take long: later frames (chunks, the result) must not queue behind it.
         void pending.then(
-          (r) => this.send(r.granted ? { type: "lock.result", requestId, granted: true, mode: r.mode, token: r.token, expiresAt: r.expiresAt } : { type: "lock.result", requestId, granted: false, reason: r.reason }),
+          (r) =>
+            this.send(
+              r.granted
+                ? { type: "lock.result", requestId, granted: true, mode: r.mode, token: r.token, expiresAt: r.expiresAt }
+                : { type: "lock.result", requestId, granted: false, ...lockDenial(file, r.reason, lockOf(this.host.projection, file)) },
+            ),
           (error: unknown) => this.refused(frame, error),
         );
         return;
