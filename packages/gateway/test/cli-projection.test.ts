@@ -14,11 +14,11 @@ const run = promisify(execFile);
 const bin = join(import.meta.dirname, "../../../node_modules/.bin/atelier");
 const atelier = async (...args: string[]) => {
   try {
-    const { stdout } = await run(bin, args);
-    return { code: 0, stdout };
+    const { stdout, stderr } = await run(bin, args);
+    return { code: 0, stdout, stderr };
   } catch (error) {
-    const e = error as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 };
 
@@ -51,7 +51,10 @@ describe("atelier rebuild / check", () => {
     expect(result.stdout).toContain("workspaces");
   });
 
-  it("refuses a folder without a log with exit 2", async () => {
-    expect((await atelier("check", tmpdir())).code).toBe(2);
+  it("refuses a folder without a log with exit 2, saying so on stderr like every command", async () => {
+    const refused = await atelier("check", tmpdir());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`atelier: ${tmpdir()} is not a workspace folder (no log/ inside)\n`);
+    expect(refused.stdout).toBe("");
   });
 });

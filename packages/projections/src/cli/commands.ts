@@ -7,23 +7,23 @@ import { rebuildProjection } from "../rebuild/rebuild.ts";
 import { readWorkspaceLog } from "../source/log-source.ts";
 import { type Output, progressBar } from "./progress.ts";
 
-/** Exit codes: 0 fine, 1 the projection differs from the log, 2 the command could not run. */
+/** Exit codes: 0 fine, 1 the projection differs from the log, 2 the command could not run (said on `err`, like every command's errors). */
 export const EXIT = { ok: 0, differs: 1, failed: 2 } as const;
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-const requireLog = (dir: string, out: Output): boolean => {
+const requireLog = (dir: string, err: Output): boolean => {
   if (existsSync(logDir(dir))) return true;
-  out.write(`error: ${dir} is not a workspace folder (no log/ inside)\n`);
+  err.write(`atelier: ${dir} is not a workspace folder (no log/ inside)\n`);
   return false;
 };
 
 /** The log's writer lock, so that no server appends (or holds the projection) while the file is swapped. */
-const takeWriterLock = (dir: string, out: Output): StorageLock | undefined => {
+const takeWriterLock = (dir: string, err: Output): StorageLock | undefined => {
   try {
     return nodeStorage().acquireLock(joinPath(logDir(dir), "writer.lock"), `atelier rebuild (pid ${process.pid})`);
   } catch (error) {
-    out.write(`error: ${message(error)}; stop the server holding the workspace first\n`);
+    err.write(`atelier: ${message(error)}; stop the server holding the workspace first\n`);
     return undefined;
   }
 };
@@ -32,9 +32,9 @@ const takeWriterLock = (dir: string, out: Output): StorageLock | undefined => {
  * `atelier rebuild <workspace-dir>`: replays the log into a fresh projections.db and swaps it in.
  * Holds the log's writer lock meanwhile, so it refuses to run while a server has the workspace open.
  */
-export const runRebuildCommand = async (dir: string, out: Output): Promise<number> => {
-  if (!requireLog(dir, out)) return EXIT.failed;
-  const lock = takeWriterLock(dir, out);
+export const runRebuildCommand = async (dir: string, out: Output, err: Output = out): Promise<number> => {
+  if (!requireLog(dir, err)) return EXIT.failed;
+  const lock = takeWriterLock(dir, err);
   if (lock === undefined) return EXIT.failed;
   const bar = progressBar(out, "rebuild");
   try {
@@ -46,7 +46,7 @@ export const runRebuildCommand = async (dir: string, out: Output): Promise<numbe
     return EXIT.ok;
   } catch (error) {
     bar.end();
-    out.write(`error: ${message(error)}\n`);
+    err.write(`atelier: ${message(error)}\n`);
     return EXIT.failed;
   } finally {
     lock.release();
@@ -57,8 +57,8 @@ export const runRebuildCommand = async (dir: string, out: Output): Promise<numbe
  * `atelier check <workspace-dir>`: rebuilds aside up to the live projection's checkpoint and
  * compares canonical dumps table by table. Read-only; safe while a server runs.
  */
-export const runCheckCommand = async (dir: string, out: Output): Promise<number> => {
-  if (!requireLog(dir, out)) return EXIT.failed;
+export const runCheckCommand = async (dir: string, out: Output, err: Output = out): Promise<number> => {
+  if (!requireLog(dir, err)) return EXIT.failed;
   const bar = progressBar(out, "check");
   try {
     const result = checkProjection(dir, readWorkspaceLog(dir, atelierCatalogue), { progress: bar.update });
@@ -72,7 +72,7 @@ export const runCheckCommand = async (dir: string, out: Output): Promise<number>
     return EXIT.differs;
   } catch (error) {
     bar.end();
-    out.write(`error: ${message(error)}\n`);
+    err.write(`atelier: ${message(error)}\n`);
     return EXIT.failed;
   }
 };

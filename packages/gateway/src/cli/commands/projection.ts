@@ -8,7 +8,7 @@ const projectionCommand = (word: "rebuild" | "check", summary: string, run: type
   summary,
   async run(args) {
     const { positionals } = parseCommandArgs(args, {}, { min: 1, max: 1 });
-    return run(positionals[0]!, process.stdout);
+    return run(positionals[0]!, process.stdout, process.stderr);
   },
 });
 
