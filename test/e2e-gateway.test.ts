@@ -30,6 +30,8 @@ beforeAll(async () => {
   const created = await t.api("POST", "/workspaces", { name: "e2e", agents: [{ id: "claude", vendor: "claude", model: "opus", focus: "own src/auth.ts" }] });
   expect(created.status).toBe(201);
   ws = created.body.workspace.id;
+  // The catalogue (what lists the workspace while it is archived) has the workspace's own creation time.
+  expect(t.server.gateway.workspaces.get(ws)!.createdAt).toBe(created.body.workspace.createdAt);
   runnerToken = created.body.runnerTokens.claude;
   expect(runnerToken).toMatch(/^[0-9a-f]{64}$/);
 });

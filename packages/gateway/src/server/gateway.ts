@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type StorageLock } from "@atelier/events";
 import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
-import type { RebuildReason } from "@atelier/projections";
+import { type RebuildReason, workspaceStatus } from "@atelier/projections";
 import { archiveHost, gatewayLockPath, removeWipeLeftovers, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
 import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
 import type { WorkspaceRow } from "../catalog/workspaces.ts";
@@ -308,7 +308,8 @@ export class Gateway {
       host = await WorkspaceHost.open(dir, id, spec.name, spec.demo ?? false, this.hostOptions());
       for (const agent of spec.agents) await host.ws.agents.register(agent);
       const runnerTokens = Object.fromEntries(spec.agents.map((a) => [a.agentId, this.runnerTokens.issue(id, a.agentId)]));
-      this.workspaces.add({ id, name: spec.name, createdAt: now, demo: spec.demo ?? false });
+      // The workspace's own creation time (its first event), so that the catalogue and its status agree.
+      this.workspaces.add({ id, name: spec.name, createdAt: workspaceStatus(host.projection)?.createdAt ?? now, demo: spec.demo ?? false });
       this.log(`workspace ${id}: created (${JSON.stringify(spec.name)}, agents ${spec.agents.map((a) => a.agentId).join(", ")})`);
       this.serve(host);
       return { host, runnerTokens };
