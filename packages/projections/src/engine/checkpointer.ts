@@ -46,7 +46,8 @@ class CheckpointThread {
   /** The files the current thread has open (ids of a thread that died are forgotten with it). */
   private readonly files = new Set<number>();
   private nextId = 0;
-  private readonly closing = new Map<number, () => void>();
+  /** Closes the current thread has yet to answer; each thread has its own, so an old thread's exit settles only its own. */
+  private closing = new Map<number, () => void>();
 
   add(path: string): number {
     const worker = this.worker ?? this.start();
@@ -66,8 +67,9 @@ class CheckpointThread {
       await worker.terminate();
       return;
     }
+    const closing = this.closing;
     await new Promise<void>((resolve) => {
-      this.closing.set(id, resolve);
+      closing.set(id, resolve);
       worker.postMessage({ close: id });
     });
   }
@@ -75,9 +77,10 @@ class CheckpointThread {
   private start(): Worker {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     const worker = new Worker(SOURCE, { eval: true, workerData: { driver, intervalMs: INTERVAL_MS } });
+    const closing = new Map<number, () => void>();
     worker.on("message", (m: { closed: number }) => {
-      this.closing.get(m.closed)?.();
-      this.closing.delete(m.closed);
+      closing.get(m.closed)?.();
+      closing.delete(m.closed);
     });
     // A thread that died has no connections left: nothing to wait for, and the next file starts a new one.
     worker.on("exit", () => {
@@ -85,11 +88,12 @@ class CheckpointThread {
         this.worker = undefined;
         this.files.clear();
       }
-      for (const resolve of this.closing.values()) resolve();
-      this.closing.clear();
+      for (const resolve of closing.values()) resolve();
+      closing.clear();
     });
     worker.unref();
     this.worker = worker;
+    this.closing = closing;
     return worker;
   }
 }
