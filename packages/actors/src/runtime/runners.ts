@@ -2,7 +2,7 @@ import type { Timer } from "@atelier/events";
 import { entities, type Activity, type AgentContext, type ToolKind } from "../machines/index.ts";
 import { stateString } from "../machines/world.ts";
 import type { Engine } from "./engine.ts";
-import { CommandRejected } from "./errors.ts";
+import { CommandRejected, refused } from "./errors.ts";
 import { touch } from "./reactions.ts";
 
 /** What the runtime sends to an agent's runner (the gateway forwards it over the runner WebSocket). */
@@ -99,6 +99,10 @@ export class RunnerRegistry {
   /** Connects a runner for `agent`; an existing connection is replaced (and its prompt requeued). */
   async connect(agent: string, sink: RunnerSink): Promise<RunnerConnection> {
     const { value: generation } = await this.engine.run((tx) => {
+      // A terminated workspace is final: a runner reconnecting after the teardown must not append to it.
+      const workspace = tx.get(entities.workspace);
+      const ended = workspace && stateString(workspace.value);
+      if (ended === "terminating" || ended === "terminated") throw refused(entities.workspace, "a runner", ended);
       const snap = tx.get(entities.agent(agent));
       if (!snap || stateString(snap.value) === "unregistered") throw new CommandRejected("unknown_agent", `no agent ${agent}`);
       const ctx = snap.context as AgentContext;

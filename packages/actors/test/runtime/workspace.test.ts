@@ -67,6 +67,23 @@ describe("runtime: workspace lifecycle and timers", () => {
     await ws.close();
   });
 
+  it("terminate disconnects the runners; a runner that comes back is refused and nothing follows workspace.terminated", async () => {
+    const h = harness();
+    const ws = await h.open();
+    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+    const runner = recordingRunner();
+    await ws.runners.connect("claude", runner.sink);
+    await ws.lifecycle.terminate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("terminated");
+    expect(runner.closed).toEqual(["workspace_stopped"]);
+    const head = ws.log.head();
+    await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject({ code: "refused", entity: "workspace", state: "terminated" });
+    expect(ws.log.head()).toBe(head);
+    expect(typesOf(ws).at(-1)).toBe("workspace.terminated");
+    await ws.close();
+  });
+
   it("error → active on restart", async () => {
     const ws = await harness().open();
     await ws.lifecycle.fail("disk full");
