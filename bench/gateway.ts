@@ -66,7 +66,7 @@ const executeToEvent = async (server: RunningServer, token: string) => {
 const fanOut = async (server: RunningServer, token: string, clients: number) => {
   const created = await workspace(server.url, token, 1);
   const ws = created.workspace.id;
-  const host = server.gateway.host(ws);
+  const host = await server.gateway.host(ws);
   const committedAt = new Map<number, number>();
   host.ws.log.onCommit((events) => {
     const at = performance.now();

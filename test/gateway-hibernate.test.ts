@@ -112,9 +112,12 @@ describe("gateway hibernation over real HTTP, GCS (primary) and S3 (mirror)", ()
     const before = { log: logBytes(dir), world: host.ws.state(), locks: lockTimers(host.ws.timers()) };
     expect(before.locks.length).toBe(1);
 
+    const lastActivityAt = (await api("GET", `/workspaces/${id}/status`)).body.workspace.lastActivityAt;
+    expect(lastActivityAt).toEqual(expect.any(Number));
     await hibernate(id);
     const listed = (await api("GET", "/workspaces")).body.items.find((w: { id: string }) => w.id === id);
-    expect(listed).toMatchObject({ state: "hibernated", archive: { mirrorError: null } });
+    // Listed from the catalogue, with the activity it had before it went to the archive.
+    expect(listed).toMatchObject({ state: "hibernated", lastActivityAt, archive: { mirrorError: null } });
     expect((await api("GET", `/workspaces/${id}/agents`)).body.error.code).toBe("hibernated");
 
     // The archive verifies on its own (every hash and the chain), in the primary and the mirror.

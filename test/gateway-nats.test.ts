@@ -14,7 +14,7 @@ it("with --nats every served workspace's log is mirrored to JetStream, created o
     const created = await t.api("POST", "/workspaces", { name: "mirrored", agents: [{ id: "claude", vendor: "claude", model: "opus" }] });
     const ws = created.body.workspace.id;
     await t.api("POST", `/workspaces/${ws}/agents/claude/execute`, { prompt: "hello" });
-    const host = t.server.gateway.host(ws);
+    const host = await t.server.gateway.host(ws);
     // The stream appears once the mirror's first session has made it; until then the lookup throws.
     const mirrored = () => mirroredHead(nc, "ATELIER", ws).then((h) => h.seq, () => 0);
     await eventually(async () => (await mirrored()) === host.head, 15_000);

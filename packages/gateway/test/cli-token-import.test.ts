@@ -68,7 +68,7 @@ describe("atelier import", () => {
 
     const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
     try {
-      const host = server.gateway.host("ws_abc123");
+      const host = await server.gateway.host("ws_abc123");
       const events = [...host.ws.log.read({})].filter((e) => e.ts < "2026-02-01");
       const types = events.map((e) => e.type);
       expect(types).toEqual(expect.arrayContaining(["agent.registered", "prompt.enqueued", "prompt.started", "lock.acquired", "prompt.completed", "bus.published", "lock.released"]));

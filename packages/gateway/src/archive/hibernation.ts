@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { copyArchive, hibernateFolder, latestArchive, pruneArchives, readManifest, resumeFolder, type Clock, type VerifiedLog } from "@atelier/events";
 import { CommandRejected } from "@atelier/actors";
-import { listAgents } from "@atelier/projections";
+import { listAgents, workspaceStatus } from "@atelier/projections";
 import type { ArchiveRecord, HeldPrompt, WorkspaceCatalog } from "../catalog/workspaces.ts";
 import { APP_VERSION, workspaceDir, workspacesDir } from "../server/folder.ts";
 import { WorkspaceHost, type HostOptions } from "../server/host.ts";
@@ -60,6 +60,7 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
     mirrorError: null,
     agents: listAgents(host.projection).map((a) => a.id),
     hibernatedAt: ctx.clock.now(),
+    lastActivityAt: workspaceStatus(host.projection)?.lastActivityAt ?? null,
   };
   ctx.catalog.setState(host.id, "hibernating", pending);
   await host.close();

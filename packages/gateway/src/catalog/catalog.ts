@@ -44,6 +44,8 @@ const migrations: ReadonlyArray<string> = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (ws, request_id)
    );`,
+  // A terminated workspace keeps its folder but is closed once unused; its list line is kept here.
+  `ALTER TABLE workspaces ADD COLUMN ended TEXT;`,
 ];
 
 /** Opens (creating and migrating) the catalogue at `path`; migrations key off user_version. */

@@ -17,8 +17,22 @@ export interface ArchiveRecord {
   readonly mirrorError: string | null;
   readonly agents: readonly string[];
   readonly hibernatedAt: number;
+  /** The workspace's last activity before it hibernated (absent in records older than this field). */
+  readonly lastActivityAt?: number | null;
   /** The last failed resume, when there was one. */
   readonly resumeError?: string;
+}
+
+/**
+ * What the catalogue keeps of a terminated workspace that was closed for want of use: its folder
+ * stays (it is opened again, read-only in effect, when someone reads it), and this is its list line.
+ */
+export interface EndedRecord {
+  readonly agents: number;
+  readonly heldLocks: number;
+  readonly lastSeq: number;
+  readonly lastActivityAt: number | null;
+  readonly closedAt: number;
 }
 
 export interface WorkspaceRow {
@@ -28,6 +42,8 @@ export interface WorkspaceRow {
   readonly demo: boolean;
   readonly state: WorkspaceState;
   readonly archive: ArchiveRecord | null;
+  /** Set once a terminated workspace has been closed for want of use: from then on it is opened only on demand. */
+  readonly ended: EndedRecord | null;
 }
 
 /** A prompt sent to a hibernated workspace, held durably here until the workspace wakes. */
@@ -38,7 +54,7 @@ export interface HeldPrompt {
   readonly createdAt: number;
 }
 
-type Row = { id: string; name: string; created_at: number; demo: number; state: WorkspaceState; archive: string | null };
+type Row = { id: string; name: string; created_at: number; demo: number; state: WorkspaceState; archive: string | null; ended: string | null };
 const toRow = (r: Row): WorkspaceRow => ({
   id: r.id,
   name: r.name,
@@ -46,7 +62,9 @@ const toRow = (r: Row): WorkspaceRow => ({
   demo: r.demo === 1,
   state: r.state,
   archive: r.archive === null ? null : (JSON.parse(r.archive) as ArchiveRecord),
+  ended: r.ended === null ? null : (JSON.parse(r.ended) as EndedRecord),
 });
+const COLUMNS = "id, name, created_at, demo, state, archive, ended";
 
 /** The workspaces this gateway serves; their folders are `<data>/workspaces/<id>/`. */
 export class WorkspaceCatalog {
@@ -57,11 +75,11 @@ export class WorkspaceCatalog {
   }
 
   list(): WorkspaceRow[] {
-    return (this.db.prepare("SELECT id, name, created_at, demo, state, archive FROM workspaces ORDER BY created_at, id").all() as Row[]).map(toRow);
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM workspaces ORDER BY created_at, id`).all() as Row[]).map(toRow);
   }
 
   get(id: string): WorkspaceRow | undefined {
-    const r = this.db.prepare("SELECT id, name, created_at, demo, state, archive FROM workspaces WHERE id = ?").get(id) as Row | undefined;
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM workspaces WHERE id = ?`).get(id) as Row | undefined;
     return r && toRow(r);
   }
 
@@ -73,6 +91,11 @@ export class WorkspaceCatalog {
   setState(id: string, state: WorkspaceState, archive?: ArchiveRecord | null): void {
     if (archive === undefined) this.db.prepare("UPDATE workspaces SET state = ? WHERE id = ?").run(state, id);
     else this.db.prepare("UPDATE workspaces SET state = ?, archive = ? WHERE id = ?").run(state, archive === null ? null : JSON.stringify(archive), id);
+  }
+
+  /** Records that a terminated workspace was closed, with its list line as it was then. */
+  setEnded(id: string, ended: EndedRecord): void {
+    this.db.prepare("UPDATE workspaces SET ended = ? WHERE id = ?").run(JSON.stringify(ended), id);
   }
 
   /** Holds a prompt for a hibernated workspace; the same request id twice is one prompt. */

@@ -10,8 +10,8 @@ import { body, emptyBody, noQuery, params, query } from "./input.ts";
 import { AgentParams, ExecuteBody, PromptParams, PromptsQuery, RunsQuery, WorkspaceParams, num } from "./schemas.ts";
 
 /** The workspace and a registered agent named by the path (decoded with its route's schema), or a 404. */
-const agentOf = (gw: Gateway, p: { readonly id: string; readonly agent: string }): { host: WorkspaceHost; agent: string } => {
-  const host = gw.host(p.id);
+const agentOf = async (gw: Gateway, p: { readonly id: string; readonly agent: string }): Promise<{ host: WorkspaceHost; agent: string }> => {
+  const host = await gw.host(p.id);
   if (!host.ws.agents.get(p.agent)) throw notFound(`no agent ${p.agent} in workspace ${p.id}`);
   return { host, agent: p.agent };
 };
@@ -20,10 +20,10 @@ const agentOf = (gw: Gateway, p: { readonly id: string; readonly agent: string }
 export const agentRoutes = (gw: Gateway) => {
   const app = new Hono<AppEnv>();
 
-  app.get("/workspaces/:id/agents", (c) => {
+  app.get("/workspaces/:id/agents", async (c) => {
     noQuery(c);
     requirePermission(c, "read");
-    const host = gw.host(params(c, WorkspaceParams).id);
+    const host = await gw.host(params(c, WorkspaceParams).id);
     return c.json({ items: listAgents(host.projection), lastSeq: host.projection.seq });
   });
 
@@ -45,7 +45,7 @@ export const agentRoutes = (gw: Gateway) => {
       gw.metrics.inc("atelier_prompts_held_total", "Prompts held for a hibernated workspace");
       return c.json({ promptId: null, clientRequestId: requestId, state: "held", duplicate }, 202);
     }
-    const { host, agent } = agentOf(gw, params(c, AgentParams));
+    const { host, agent } = await agentOf(gw, params(c, AgentParams));
     const input = await body(c, ExecuteBody);
     const { promptId, duplicate } = await enqueuePrompt(host, agent, {
       text: input.prompt,
@@ -62,24 +62,24 @@ export const agentRoutes = (gw: Gateway) => {
     noQuery(c);
     requirePermission(c, "write");
     const { prompt, ...named } = params(c, PromptParams);
-    const { host, agent } = agentOf(gw, named);
+    const { host, agent } = await agentOf(gw, named);
     await emptyBody(c);
     await host.ws.prompts.cancel(agent, prompt);
     return c.json({ promptId: prompt, state: "cancelled" });
   });
 
-  app.get("/workspaces/:id/prompts", (c) => {
+  app.get("/workspaces/:id/prompts", async (c) => {
     const q = query(c, PromptsQuery);
     requirePermission(c, "read");
-    const host = gw.host(params(c, WorkspaceParams).id);
+    const host = await gw.host(params(c, WorkspaceParams).id);
     if (q.agent !== undefined && !host.ws.agents.get(q.agent)) throw notFound(`no agent ${q.agent}`);
     return c.json({ items: promptQueue(host.projection, { ...(q.agent ? { agent: q.agent } : {}), ...(q.limit ? { limit: num(q.limit) } : {}) }) });
   });
 
-  app.get("/workspaces/:id/agents/:agent/runs", (c) => {
+  app.get("/workspaces/:id/agents/:agent/runs", async (c) => {
     const q = query(c, RunsQuery);
     requirePermission(c, "read");
-    const { host, agent } = agentOf(gw, params(c, AgentParams));
+    const { host, agent } = await agentOf(gw, params(c, AgentParams));
     const page = agentRuns(host.projection, agent, { ...(q.before ? { before: num(q.before) } : {}), ...(q.limit ? { limit: num(q.limit) } : {}) });
     return c.json({ items: page.items, next: page.next ?? null });
   });
@@ -88,7 +88,7 @@ export const agentRoutes = (gw: Gateway) => {
   app.post("/workspaces/:id/agents/:agent/runner-token", async (c) => {
     noQuery(c);
     requirePermission(c, "manage");
-    const { host, agent } = agentOf(gw, params(c, AgentParams));
+    const { host, agent } = await agentOf(gw, params(c, AgentParams));
     await emptyBody(c);
     const token = gw.runnerTokens.issue(host.id, agent);
     gw.revalidate();

@@ -18,15 +18,15 @@ export const readRoutes = (gw: Gateway) => {
     return gw.host(params(c, WorkspaceParams).id);
   };
 
-  app.get("/workspaces/:id/locks", (c) => {
+  app.get("/workspaces/:id/locks", async (c) => {
     const q = query(c, LocksQuery);
-    const host = readable(c);
+    const host = await readable(c);
     return c.json(q.view === "tree" ? { tree: lockTree(host.projection) } : { items: listLocks(host.projection) });
   });
 
-  app.get("/workspaces/:id/messages", (c) => {
+  app.get("/workspaces/:id/messages", async (c) => {
     const q = query(c, MessagesQuery);
-    const host = readable(c);
+    const host = await readable(c);
     const page = listMessages(host.projection, {
       ...(q.agent ? { agent: q.agent } : {}),
       ...(q.before ? { before: num(q.before) } : {}),
@@ -39,10 +39,10 @@ export const readRoutes = (gw: Gateway) => {
    * The timeline index, oldest first from `from`, or newest first below `before` (the latest events of a kind);
    * `next` is the `from` (or `before`) of the following page.
    */
-  app.get("/workspaces/:id/timeline", (c) => {
+  app.get("/workspaces/:id/timeline", async (c) => {
     const q = query(c, TimelineQuery);
     if (q.from !== undefined && q.before !== undefined) throw badRequest("from and before exclude each other: from pages oldest first, before newest first");
-    const host = readable(c);
+    const host = await readable(c);
     const backward = q.before !== undefined;
     const page = timelinePage(host.projection, {
       ...(backward ? { before: num(q.before) } : { after: Math.max(0, (num(q.from) ?? 1) - 1) }),
@@ -56,9 +56,9 @@ export const readRoutes = (gw: Gateway) => {
   });
 
   /** Whole envelopes (payloads included) from the log, for replay in the browser. */
-  app.get("/workspaces/:id/events", (c) => {
+  app.get("/workspaces/:id/events", async (c) => {
     const q = query(c, EventsQuery);
-    const host = readable(c);
+    const host = await readable(c);
     const from = Math.max(1, num(q.from) ?? 1);
     const limit = num(q.limit) ?? DEFAULT_EVENTS;
     const head = host.head;
@@ -67,25 +67,29 @@ export const readRoutes = (gw: Gateway) => {
     return c.json({ items, next: last < head ? last + 1 : null, head });
   });
 
-  app.get("/workspaces/:id/metrics", (c) => {
+  app.get("/workspaces/:id/metrics", async (c) => {
     noQuery(c);
-    return c.json({ items: agentMetrics(readable(c).projection) });
+    const { projection } = await readable(c);
+    return c.json({ items: agentMetrics(projection) });
   });
 
-  app.get("/workspaces/:id/contention", (c) => {
+  app.get("/workspaces/:id/contention", async (c) => {
     noQuery(c);
-    return c.json(lockContention(readable(c).projection));
+    const { projection } = await readable(c);
+    return c.json(lockContention(projection));
   });
 
   // The read models keep task data and context values as JSON text; the API answers with the values themselves.
-  app.get("/workspaces/:id/tasks", (c) => {
+  app.get("/workspaces/:id/tasks", async (c) => {
     noQuery(c);
-    return c.json({ items: openTasks(readable(c).projection).map((task) => ({ ...task, data: task.data === null ? null : (JSON.parse(task.data) as unknown) })) });
+    const { projection } = await readable(c);
+    return c.json({ items: openTasks(projection).map((task) => ({ ...task, data: task.data === null ? null : (JSON.parse(task.data) as unknown) })) });
   });
 
-  app.get("/workspaces/:id/context", (c) => {
+  app.get("/workspaces/:id/context", async (c) => {
     noQuery(c);
-    return c.json({ items: sharedContext(readable(c).projection).map((entry) => ({ ...entry, value: JSON.parse(entry.value) as unknown })) });
+    const { projection } = await readable(c);
+    return c.json({ items: sharedContext(projection).map((entry) => ({ ...entry, value: JSON.parse(entry.value) as unknown })) });
   });
 
   return app;

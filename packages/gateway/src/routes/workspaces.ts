@@ -2,7 +2,8 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
 import type { Gateway } from "../server/gateway.ts";
-import { hibernatedSummary, workspaceState, workspaceSummary } from "../server/state.ts";
+import type { WorkspaceHost } from "../server/host.ts";
+import { endedSummary, hibernatedSummary, workspaceState, workspaceSummary } from "../server/state.ts";
 import { badRequest } from "../http/errors.ts";
 import { SUMMARY_KEY } from "../context/assemble.ts";
 import { body, emptyBody, noQuery, params, query } from "./input.ts";
@@ -31,28 +32,32 @@ export const workspaceRoutes = (gw: Gateway) => {
   app.get("/workspaces", (c) => {
     noQuery(c);
     requirePermission(c, "read");
-    const sleeping = gw.workspaces.list().flatMap((row) => {
-      const h = gw.hibernated(row.id);
-      return h ? [hibernatedSummary(gw, h)] : [];
+    // Open ones from their read models; the others (archived, or terminated and closed) from the catalogue.
+    const items = gw.workspaces.list().flatMap((row): object[] => {
+      const host = gw.hosts.get(row.id);
+      if (host) return [workspaceSummary(host)];
+      const sleeping = gw.hibernated(row.id);
+      if (sleeping) return [hibernatedSummary(gw, sleeping)];
+      return row.ended ? [endedSummary(row, row.ended)] : [];
     });
-    return c.json({ items: [...[...gw.hosts.values()].map(workspaceSummary), ...sleeping] });
+    return c.json({ items });
   });
 
-  app.get("/workspaces/:id/status", (c) => {
+  app.get("/workspaces/:id/status", async (c) => {
     noQuery(c);
     requirePermission(c, "read");
     const id = params(c, WorkspaceParams).id;
     const sleeping = gw.hibernated(id);
     if (sleeping) return c.json({ workspace: hibernatedSummary(gw, sleeping) });
-    const host = gw.host(id);
+    const host = await gw.host(id);
     return c.json({ ...workspaceState(host), runners: Object.fromEntries(host.ws.runners.connected()), clients: host.presence() });
   });
 
-  const lifecycle = (path: string, permission: "write" | "manage", act: (host: ReturnType<Gateway["host"]>, by: string) => Promise<void>) =>
+  const lifecycle = (path: string, permission: "write" | "manage", act: (host: WorkspaceHost, by: string) => Promise<void>) =>
     async (c: Context<AppEnv>) => {
       noQuery(c);
       const principal = requirePermission(c, permission);
-      const host = gw.host(params(c, WorkspaceParams).id);
+      const host = await gw.host(params(c, WorkspaceParams).id);
       await emptyBody(c);
       await act(host, principal.name);
       gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: path });
@@ -67,7 +72,7 @@ export const workspaceRoutes = (gw: Gateway) => {
     await emptyBody(c);
     const sleeping = gw.hibernated(id);
     if (sleeping) return c.json({ id, state: sleeping.state }, 202);
-    const host = gw.host(id);
+    const host = await gw.host(id);
     if (host.ws.status() === "hibernated") void gw.archiveWorkspace(host).catch(() => undefined);
     else await host.ws.lifecycle.hibernate(principal.name);
     gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: "hibernate" });
@@ -85,7 +90,7 @@ export const workspaceRoutes = (gw: Gateway) => {
       const host = await gw.resume(id);
       return c.json({ id, state: host.ws.status() }, 200);
     }
-    const host = gw.host(id);
+    const host = await gw.host(id);
     await host.ws.lifecycle.resume();
     return c.json({ id, state: host.ws.status() }, 202);
   });
@@ -95,7 +100,7 @@ export const workspaceRoutes = (gw: Gateway) => {
   app.put("/workspaces/:id/summary", async (c) => {
     noQuery(c);
     const principal = requirePermission(c, "write");
-    const host = gw.host(params(c, WorkspaceParams).id);
+    const host = await gw.host(params(c, WorkspaceParams).id);
     const input = await body(c, SummaryBody);
     if (input.messageCursor > host.head) throw badRequest(`messageCursor ${input.messageCursor} is past the log's head ${host.head}`);
     const previous = host.ws.context.get(SUMMARY_KEY)?.value as { summaryVersion?: number } | undefined;

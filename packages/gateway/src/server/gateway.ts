@@ -34,6 +34,11 @@ export interface GatewayOptions {
   readonly nats?: string;
   /** Where hibernated workspaces go (default: the local folder `<data>/archive`, no cloud). */
   readonly archive?: ArchiveSettings;
+  /**
+   * A terminated workspace is closed once it has had no socket and no request for this long
+   * (default 5 minutes); its folder stays and it is opened again when someone reads it.
+   */
+  readonly closeEndedAfterMs?: number;
 }
 
 /** An open socket whose credentials are re-checked when tokens change or expire (I18). */
@@ -60,6 +65,8 @@ const REBUILD_REASONS: Record<RebuildReason, string> = {
   "diverged-from-log": "they diverged from the log",
 };
 
+const CLOSE_ENDED_AFTER_MS = 5 * 60_000;
+
 const newWorkspaceId = (): string => `ws_${randomBytes(8).toString("hex")}`;
 
 /**
@@ -82,6 +89,8 @@ export class Gateway {
   /** Hibernation and resume of one workspace never overlap: one promise chain per workspace. */
   private readonly ops = new Map<string, Promise<unknown>>();
   private closing = false;
+  /** When each open workspace was last asked for or left by its last socket. */
+  private readonly lastUse = new Map<string, number>();
 
   private constructor(
     readonly options: GatewayOptions,
@@ -118,7 +127,10 @@ export class Gateway {
     // Tokens may be revoked by another process (`atelier token revoke`) or simply expire, and
     // neither announces itself: every session is re-checked each second (a point query per
     // socket, far below the noise). Revocations through this gateway re-check at once.
-    gateway.poll = setInterval(() => gateway.revalidate(), 1000);
+    gateway.poll = setInterval(() => {
+      gateway.revalidate();
+      gateway.closeUnusedEnded();
+    }, 1000);
     gateway.poll.unref();
     return gateway;
   }
@@ -128,11 +140,13 @@ export class Gateway {
    * truth: it is served, and archived again if its log says hibernated (a crash before the wipe),
    * or woken if a resume was under way. Without a folder, a hibernating/hibernated/resuming
    * workspace is in the archive (the wipe comes only after a verified archive): listed as
-   * hibernated, and woken when prompts are held for it.
+   * hibernated, and woken when prompts are held for it. A terminated workspace that was closed
+   * for want of use stays closed until someone reads it.
    */
   private async reopen(row: WorkspaceRow, archiveNow = true): Promise<void> {
     const dir = workspaceDir(this.options.dataDir, row.id);
     if (readManifest(dir)) {
+      if (row.ended !== null && row.state === "open") return;
       const started = performance.now();
       const host = await WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions());
       const rebuilt = host.projection.rebuilt;
@@ -270,20 +284,31 @@ export class Gateway {
 
   private serve(host: WorkspaceHost, archiveNow = true): void {
     this.hosts.set(host.id, host);
+    this.lastUse.set(host.id, this.clock.now());
     this.mirrors?.attach(host);
     // Hibernation, however it was asked for (REST, the idle/lifetime timers), ends in this event.
     const off = host.ws.log.onCommit((envelopes) => {
       if (envelopes.some((e) => e.type === "workspace.hibernated")) void this.archiveWorkspace(host).catch(() => undefined);
-      if (envelopes.some((e) => e.type === "workspace.terminated")) this.log(`workspace ${host.id}: terminated`);
+      if (envelopes.some((e) => e.type === "workspace.terminated")) {
+        this.lastUse.set(host.id, this.clock.now());
+        this.log(`workspace ${host.id}: terminated`);
+      }
     });
     host.onClose(off);
     if (archiveNow && host.ws.status() === "hibernated") void this.archiveWorkspace(host).catch(() => undefined);
   }
 
-  /** The open workspace `id`; a 409 when it is hibernated, a 404 when there is none. */
-  host(id: string): WorkspaceHost {
+  /**
+   * The workspace `id`, open (a terminated one closed for want of use is opened again); a 409
+   * when it is hibernated, a 404 when there is none.
+   */
+  async host(id: string): Promise<WorkspaceHost> {
     const host = this.hosts.get(id);
-    if (host) return host;
+    if (host) {
+      this.lastUse.set(id, this.clock.now());
+      return host;
+    }
+    if (this.workspaces.get(id)?.ended) return this.openEnded(id);
     const row = this.hibernated(id);
     if (row) {
       throw new ApiError(409, "hibernated", `workspace ${id} is ${row.state === "hibernated" ? "hibernated" : row.state}: POST /workspaces/${id}/resume, or send it a prompt, to wake it`, {
@@ -291,6 +316,64 @@ export class Gateway {
       });
     }
     throw notFound(`no workspace ${id}`);
+  }
+
+  /** Opens a terminated workspace that was closed for want of use, so that it can be read. */
+  private openEnded(id: string): Promise<WorkspaceHost> {
+    return this.serialized(id, async () => {
+      const open = this.hosts.get(id);
+      if (open) return open;
+      if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
+      const row = this.workspaces.get(id);
+      if (!row?.ended) throw notFound(`no workspace ${id}`);
+      const dir = workspaceDir(this.options.dataDir, id);
+      if (!readManifest(dir)) throw new ApiError(503, "unavailable", `workspace ${id} is terminated and its folder ${dir} is missing`);
+      const host = await WorkspaceHost.open(dir, id, row.name, row.demo, this.hostOptions());
+      this.serve(host);
+      return host;
+    });
+  }
+
+  /** Counts a socket on `host` (an unused terminated workspace is closed only without any); returns its detach. */
+  attach(host: WorkspaceHost, onHostClose: () => void): () => void {
+    const detach = host.attachSocket(onHostClose);
+    return () => {
+      detach();
+      this.lastUse.set(host.id, this.clock.now());
+    };
+  }
+
+  /**
+   * Closes every terminated workspace that has had no socket and no request for
+   * `closeEndedAfterMs`: nothing changes it any more, so it need not hold memory, threads and
+   * file handles. Its list line goes to the catalogue, and a read opens it again.
+   */
+  closeUnusedEnded(): void {
+    const idle = this.options.closeEndedAfterMs ?? CLOSE_ENDED_AFTER_MS;
+    const now = this.clock.now();
+    for (const host of this.hosts.values()) {
+      if (host.ws.status() !== "terminated" || host.sockets > 0 || now - (this.lastUse.get(host.id) ?? now) < idle) continue;
+      void this.closeEnded(host).catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
+    }
+  }
+
+  private closeEnded(host: WorkspaceHost): Promise<void> {
+    return this.serialized(host.id, async () => {
+      if (this.closing || this.hosts.get(host.id) !== host || host.sockets > 0) return;
+      const status = workspaceStatus(host.projection);
+      this.workspaces.setEnded(host.id, {
+        agents: status?.agents ?? 0,
+        heldLocks: status?.heldLocks ?? 0,
+        lastSeq: host.projection.seq,
+        lastActivityAt: status?.lastActivityAt ?? null,
+        closedAt: this.clock.now(),
+      });
+      this.hosts.delete(host.id);
+      this.lastUse.delete(host.id);
+      await this.mirrors?.detach(host.id);
+      await host.close();
+      this.log(`workspace ${host.id}: terminated and unused, closed (opened again when read)`);
+    });
   }
 
   /**

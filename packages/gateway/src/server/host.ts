@@ -29,6 +29,7 @@ export class WorkspaceHost {
   readonly clients = new Set<ClientSink>();
   private readonly unsubscribe: () => void;
   private readonly closeHooks = new Set<() => void>();
+  private attached = 0;
 
   private constructor(
     readonly id: string,
@@ -81,6 +82,27 @@ export class WorkspaceHost {
 
   presence(): Array<{ id: string; name: string; role: string }> {
     return [...this.clients].map((c) => ({ id: c.id, name: c.name, role: c.role }));
+  }
+
+  /** Sockets (studio, replay, runner) attached to this workspace now. */
+  get sockets(): number {
+    return this.attached;
+  }
+
+  /**
+   * Counts a socket on this workspace; `onHostClose` runs if the host closes under it. Returns
+   * the detach, to call when the socket ends (once is enough; more is harmless).
+   */
+  attachSocket(onHostClose: () => void): () => void {
+    this.attached++;
+    const off = this.onClose(onHostClose);
+    let detached = false;
+    return () => {
+      if (detached) return;
+      detached = true;
+      this.attached--;
+      off();
+    };
   }
 
   /** Runs `hook` when the host closes (its sockets are closed then); returns the unsubscribe. */

@@ -1,5 +1,5 @@
 import { listAgents, listLocks, listMessages, promptQueue, workspaceStatus } from "@atelier/projections";
-import type { WorkspaceRow } from "../catalog/workspaces.ts";
+import type { EndedRecord, WorkspaceRow } from "../catalog/workspaces.ts";
 import type { Gateway } from "./gateway.ts";
 import type { WorkspaceHost } from "./host.ts";
 
@@ -10,7 +10,7 @@ export const hibernatedSummary = (gw: Gateway, row: WorkspaceRow) => ({
   state: row.state,
   demo: row.demo,
   createdAt: row.createdAt,
-  lastActivityAt: null,
+  lastActivityAt: row.archive?.lastActivityAt ?? null,
   // The same fields as an open workspace's line, so a list can draw either.
   agents: row.archive?.agents.length ?? 0,
   agentsOnline: 0,
@@ -26,6 +26,21 @@ export const hibernatedSummary = (gw: Gateway, row: WorkspaceRow) => ({
     hibernatedAt: new Date(row.archive.hibernatedAt).toISOString(),
     ...(row.archive.resumeError ? { resumeError: row.archive.resumeError } : {}),
   },
+});
+
+/** One line of `GET /workspaces` for a terminated workspace that is closed until someone reads it. */
+export const endedSummary = (row: WorkspaceRow, ended: EndedRecord) => ({
+  id: row.id,
+  name: row.name,
+  state: "terminated",
+  demo: row.demo,
+  createdAt: row.createdAt,
+  lastActivityAt: ended.lastActivityAt,
+  agents: ended.agents,
+  agentsOnline: 0,
+  openPrompts: 0,
+  heldLocks: ended.heldLocks,
+  lastSeq: ended.lastSeq,
 });
 
 /** One line of `GET /workspaces`. */

@@ -41,8 +41,8 @@ type Events = WSEvents<WebSocket>;
 const refusal = (error: ApiError): Events => ({ onOpen: (_e, ws) => closeWith(ws, closeCodeOf(error), error.message) });
 
 /** Decides what a WebSocket request is (client, runner or replay) and who sent it; throws ApiError. */
-const classify = (gw: Gateway, c: Context): ((ws: Parameters<NonNullable<Events["onOpen"]>>[1]) => Events) => {
-  const host = gw.host(params(c, WorkspaceParams).id);
+const classify = async (gw: Gateway, c: Context): Promise<(ws: Parameters<NonNullable<Events["onOpen"]>>[1]) => Events> => {
+  const host = await gw.host(params(c, WorkspaceParams).id);
   const q = query(c, WsQuery);
   const secret = q.token ?? bearerOf(c.req.header("authorization"));
   if (secret === undefined) throw unauthorized("a token is required (?token= or Authorization: Bearer)");
@@ -100,10 +100,10 @@ export const wsRoutes = (gw: Gateway, upgradeWebSocket: UpgradeWebSocket<WebSock
       if (!originAllowed(c, gw.options.origins ?? [])) throw forbidden(`origin ${c.req.header("origin")} is not allowed`);
       await next();
     },
-    upgradeWebSocket((c) => {
-      let attach: ReturnType<typeof classify>;
+    upgradeWebSocket(async (c) => {
+      let attach: Awaited<ReturnType<typeof classify>>;
       try {
-        attach = classify(gw, c);
+        attach = await classify(gw, c);
       } catch (error) {
         const e = toApiError(error);
         if (!e) throw error;
@@ -119,7 +119,7 @@ export const wsRoutes = (gw: Gateway, upgradeWebSocket: UpgradeWebSocket<WebSock
       return {
         onOpen: (e, ws) => {
           events = attach(ws);
-          off = host?.onClose(() => closeWith(ws, 1012, "workspace hibernated: reconnect once it resumes"));
+          off = host && gw.attach(host, () => closeWith(ws, 1012, "workspace hibernated: reconnect once it resumes"));
           events.onOpen?.(e, ws);
         },
         onMessage: (e, ws) => events?.onMessage?.(e, ws),

@@ -53,7 +53,9 @@ export class RunnerSession extends SocketSession {
         this.send({ type: "prompt", promptId, attempt, text, context: assembleContext(this.host, this.agent) });
       },
       abort: (promptId) => this.send({ type: "cancel", promptId }),
-      close: (reason) => this.end(reason === "replaced" ? 4409 : 4410, `runner ${reason}`),
+      // 4409 is final for a runner: replaced by a newer one, or its workspace has ended. 4410 (a
+      // hibernation, say) lets it reconnect.
+      close: (reason) => this.end(reason === "replaced" || this.workspaceEnded() ? 4409 : 4410, `runner ${reason}`),
     };
     try {
       this.connection = await this.host.ws.runners.connect(this.agent, sink);
@@ -67,6 +69,11 @@ export class RunnerSession extends SocketSession {
     this.held = undefined;
     this.send({ type: "hello", workspace: this.host.id, agent: this.agent, generation: this.connection.generation, heartbeatMs: HEARTBEAT_MS });
     for (const frame of held) this.ws.send(frame);
+  }
+
+  private workspaceEnded(): boolean {
+    const state = this.host.ws.status();
+    return state === "terminating" || state === "terminated";
   }
 
   private send(frame: GatewayToRunner): void {
