@@ -268,4 +268,22 @@ describe("gateway end to end over real HTTP and WebSocket", () => {
     expect(metrics).toMatch(/atelier_prompts_completed_total \d+/);
     expect(await fetch(`${t.server.url}/healthz`).then((r) => r.json())).toMatchObject({ ok: true });
   });
+
+  it("snapshot: every actor's state at a stored seq near the one asked for, for a studio to start its history there", async () => {
+    const created = await t.api("POST", "/workspaces", { name: "snapshot", agents: [{ id: "kimi", vendor: "kimi", model: "k2" }] });
+    const id = created.body.workspace.id as string;
+    expect((await t.api("GET", `/workspaces/${id}/snapshot?at=999`)).body).toEqual({ world: null });
+    const host = await t.server.gateway.host(id);
+    await host.ws.snapshot();
+    const at = host.head;
+    await t.api("POST", `/workspaces/${id}/agents/kimi/execute`, { prompt: "after the snapshot" });
+    for (const asked of [at, at + 1, 1]) {
+      const { world } = (await t.api("GET", `/workspaces/${id}/snapshot?at=${asked}`)).body;
+      expect(world.seq).toBe(at);
+      expect(world).toEqual(JSON.parse(JSON.stringify(host.ws.snapshotNear(at))));
+      expect(world.actors["agent:kimi"]).toMatchObject({ state: "offline" });
+    }
+    expect((await t.api("GET", `/workspaces/${id}/snapshot`)).body.error.details[0].path).toBe("at");
+    expect((await t.api("GET", `/workspaces/${id}/snapshot?at=-1`)).status).toBe(400);
+  });
 });

@@ -17,7 +17,7 @@ import { CommandRejected } from "./errors.ts";
 import { folderSnapshotStore, type SnapshotStore } from "./hibernation.ts";
 import { lockCommands } from "./locks.ts";
 import { RunnerRegistry } from "./runners.ts";
-import { encodeSnapshot, decodeSnapshot } from "./snapshots.ts";
+import { encodeSnapshot, decodeSnapshot, snapshotNear } from "./snapshots.ts";
 import type { Tx } from "./tx.ts";
 
 export interface WorkspaceOptions {
@@ -163,6 +163,11 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
     recovery: engine.recovery as RecoveryReport,
     /** The committed (durable) state of every actor. */
     state: (): WorldState => worldOf(engine.head, engine.committed),
+    /**
+     * A stored world state from which history reaching back to `at` can be read: the newest
+     * snapshot at or before it, else the oldest one kept (see `snapshotNear`).
+     */
+    snapshotNear: (at: number): WorldState | undefined => snapshotNear(storage, dir, engine.log as EventLog, at)?.world,
     /** One actor's committed state and context. */
     actor: <C = unknown>(entity: string): { state: string; context: C } | undefined => {
       const snap = engine.committed.get(entity);

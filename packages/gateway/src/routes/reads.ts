@@ -5,7 +5,7 @@ import { requirePermission } from "../auth/middleware.ts";
 import { badRequest } from "../http/errors.ts";
 import type { Gateway } from "../server/gateway.ts";
 import { noQuery, params, query } from "./input.ts";
-import { EventsQuery, LocksQuery, MessagesQuery, TimelineQuery, WorkspaceParams, num } from "./schemas.ts";
+import { EventsQuery, LocksQuery, MessagesQuery, SnapshotQuery, TimelineQuery, WorkspaceParams, num } from "./schemas.ts";
 
 const DEFAULT_EVENTS = 500;
 
@@ -65,6 +65,16 @@ export const readRoutes = (gw: Gateway) => {
     const items = [...host.ws.log.read({ from, to: Math.min(head, from + limit - 1) })];
     const last = items.at(-1)?.seq ?? from - 1;
     return c.json({ items, next: last < head ? last + 1 : null, head });
+  });
+
+  /**
+   * Every actor's state at a stored seq at or before `at` (else the oldest stored one; `world` is
+   * null when none is stored): a studio folds only the history after it instead of the whole log.
+   */
+  app.get("/workspaces/:id/snapshot", async (c) => {
+    const q = query(c, SnapshotQuery);
+    const host = await readable(c);
+    return c.json({ world: host.ws.snapshotNear(Number(q.at)) ?? null });
   });
 
   app.get("/workspaces/:id/metrics", async (c) => {

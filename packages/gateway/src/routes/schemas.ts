@@ -64,6 +64,7 @@ export const TimelineQuery = Schema.Struct({
 });
 export const MessagesQuery = Schema.Struct({ before: Schema.optional(Digits), limit: Schema.optional(Limit), agent: Schema.optional(AgentId) });
 export const EventsQuery = Schema.Struct({ from: Schema.optional(Digits), limit: Schema.optional(Limit) });
+export const SnapshotQuery = Schema.Struct({ at: Digits });
 export const PromptsQuery = Schema.Struct({ agent: Schema.optional(AgentId), limit: Schema.optional(Limit) });
 export const RunsQuery = Schema.Struct({ before: Schema.optional(Digits), limit: Schema.optional(Limit) });
 export const LocksQuery = Schema.Struct({ view: Schema.optional(Schema.Literals(["list", "tree"])) });
