@@ -11,6 +11,7 @@ import { freshRunnerTokens } from "./Home.tsx";
 
 /** The gateway caps `limit` at 999 per page. */
 const PAGE = 999;
+const HISTORY_DRAW_MS = 1000;
 
 /** What the status of a workspace in the archive says (`GET /status` of a hibernating, hibernated or resuming one). */
 interface Asleep {
@@ -83,13 +84,21 @@ export const Studio = (p: { id: string }) => {
     const status = known ?? (await api.status(p.id).catch(() => ({}) as Record<string, unknown>));
     const total = Number(status.lastSeq ?? 0);
     if (total > 0) session.setLoading({ done: 0, total });
+    // Drawing every panel after each page made a long history quadratic (a million events took
+    // minutes): the panels draw at most once a second while it loads, and once at the end.
+    let drawn = performance.now();
     for (;;) {
       const page = await api.events(p.id, session.replay.headSeq + 1, PAGE);
       if (stopped) return;
-      session.append(page.items);
+      session.append(page.items, false);
       session.setLoading({ done: session.replay.headSeq, total: Math.max(total, page.lastSeq) });
+      if (performance.now() - drawn > HISTORY_DRAW_MS) {
+        session.render();
+        drawn = performance.now();
+      }
       if (page.items.length === 0 || page.next === null || session.replay.headSeq >= page.lastSeq) break;
     }
+    session.render();
     session.setLoading(null);
   };
 

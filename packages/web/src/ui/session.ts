@@ -35,7 +35,10 @@ export interface Session {
   readonly chatLimit: Accessor<number>;
   /** Events folded so far (checkpoints exist up to here); equals the event count once indexed. */
   readonly indexed: Accessor<number>;
-  append(envs: Env[]): void;
+  /** Appends envelopes; `render: false` holds the panels back (a history load renders now and then, not per page). */
+  append(envs: Env[], render?: boolean): void;
+  /** Renders what was appended without rendering. */
+  render(): void;
   addMarkers(m: Marker[]): void;
   seek(seq: number | null): void;
   /** Moves to the next/previous event that passes the filters. */
@@ -160,8 +163,8 @@ export const createSession = (replay: Replay, live: boolean): Session => {
     people,
     chatLimit,
     indexed,
-    append(envs) {
-      if (replay.append(envs) === 0) return;
+    append(envs, render = true) {
+      if (replay.append(envs) === 0 || !render) return;
       batch(() => {
         // a finished prompt's stream is replaced by its canonical answer
         const s = streams();
@@ -176,6 +179,7 @@ export const createSession = (replay: Replay, live: boolean): Session => {
         setVersion((v) => v + 1);
       });
     },
+    render: () => setVersion((v) => v + 1),
     addMarkers(m) {
       replay.addMarkers(m);
       setVersion((v) => v + 1);
