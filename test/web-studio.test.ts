@@ -15,7 +15,13 @@ import { distDir, ensureWebBuild, haveChromium, launch, screenshot, watchErrors 
 
 interface Hooks {
   seq(): number;
-  session: { replay: { events: { seq: number; type: string; payload: unknown }[] } };
+  session: {
+    replay: {
+      baseSeq: number;
+      events: { seq: number; type: string; payload: unknown }[];
+      derived: { lockWaits: { agent: string; path: string; blockers: string[] }[]; usage: Map<string, { tokens: number }[]> };
+    };
+  };
 }
 declare const window: { __atelier: Hooks };
 
@@ -189,6 +195,66 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("active");
     await expect.poll(() => page.locator("[data-testid=side-by-side]").count()).toBe(1);
     expect(await asleep.count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("a long history starts at a stored snapshot near its recent events, with the head's state; Load all loads the rest", async () => {
+    const { host } = await server.gateway.createWorkspace({
+      name: "long",
+      agents: [
+        { agentId: "claude", vendor: "claude", model: "opus" },
+        { agentId: "gemini", vendor: "gemini", model: "pro" },
+      ],
+    });
+    // Before the snapshot: claude answers a prompt (150 tokens) and takes a lock.
+    const runner = await host.ws.runners.connect("claude", { dispatch: () => undefined, abort: () => undefined, close: () => undefined });
+    const first = await host.ws.prompts.enqueue("claude", { text: "before the snapshot", author: "ada" });
+    await runner.complete(first.promptId, { result: "done", tokensIn: 100, tokensOut: 50, cost: 0.01 });
+    await host.ws.locks.acquire("src/early.ts", "claude", "exclusive");
+    for (let i = 0; i < 20; i++) await host.ws.context.set(`early${i}`, i, "ada");
+    await host.ws.snapshot();
+    const base = host.head;
+    // After it: gemini waits for claude's lock, claude answers again (15 tokens), a prompt waits for gemini.
+    const waited = host.ws.locks.acquire("src/early.ts", "gemini", "exclusive", { wait: true });
+    for (let i = 0; i < 60; i++) await host.ws.context.set(`later${i}`, i, "ada");
+    await host.ws.locks.release("src/early.ts", "claude");
+    await waited;
+    const second = await host.ws.prompts.enqueue("claude", { text: "later", author: "ada" });
+    await runner.complete(second.promptId, { result: "done", tokensIn: 10, tokensOut: 5, cost: 0.001 });
+    await host.ws.prompts.enqueue("gemini", { text: "after the snapshot", author: "ada" });
+    const head = host.head;
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/?token=${token}#/ws/${host.id}?history=50`);
+    const note = page.locator("[data-testid=partial-history]");
+    await note.waitFor();
+    expect(await note.textContent()).toContain(`#${base.toLocaleString("en")}`);
+    const loaded = () => page.evaluate(() => ({ base: window.__atelier.session.replay.baseSeq, events: window.__atelier.session.replay.events.map((e) => e.seq) }));
+    await expect.poll(async () => (await loaded()).events.at(-1)).toBe(head);
+    expect((await loaded()).base).toBe(base);
+    expect((await loaded()).events[0]).toBe(base + 1);
+    // The state at the head is whole: the lock taken before the snapshot, both agents, the prompt after it.
+    await page.waitForSelector("[data-testid=lock-badge][data-path='src/early.ts']");
+    await page.waitForSelector("[data-testid=agent-badge][data-agent=claude]");
+    await page.waitForSelector("[data-testid=agent-badge][data-agent=gemini] >> text=queue 1");
+    await page.waitForSelector("[data-testid=chat-item][data-agent=gemini]:has-text('after the snapshot')");
+    // What only the events tell (who blocked whom, tokens over time) carries on from the snapshot's state.
+    const derived = () =>
+      page.evaluate(() => {
+        const d = window.__atelier.session.replay.derived;
+        return { waits: d.lockWaits.map((w) => [w.agent, w.path, w.blockers]), tokens: d.usage.get("claude")?.map((u) => u.tokens) };
+      });
+    expect(await derived()).toEqual({ waits: [["gemini", "src/early.ts", ["claude"]]], tokens: [165] });
+    await screenshot(page, "studio-recent-history");
+
+    await page.click("[data-testid=load-all]");
+    await expect.poll(async () => (await loaded()).events.length).toBe(head);
+    expect((await loaded()).base).toBe(0);
+    expect(await note.count()).toBe(0);
+    await page.waitForSelector("[data-testid=lock-badge][data-path='src/early.ts']");
+    expect(await derived()).toEqual({ waits: [["gemini", "src/early.ts", ["claude"]]], tokens: [150, 165] });
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

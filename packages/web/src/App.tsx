@@ -12,7 +12,12 @@ export const App = () => {
   const onHash = () => setPath(route());
   window.addEventListener("hashchange", onHash);
   onCleanup(() => window.removeEventListener("hashchange", onHash));
-  const wsId = () => /^\/ws\/([^/]+)/.exec(path())?.[1];
+  const wsId = () => /^\/ws\/([^/?]+)/.exec(path())?.[1];
+  /** `#/ws/<id>?history=all|<events>`: how much of a long history the studio loads. */
+  const history = (): number | "all" | undefined => {
+    const h = new URLSearchParams(path().split("?")[1] ?? "").get("history");
+    return h === "all" ? "all" : h !== null && /^\d+$/.test(h) ? Number(h) : undefined;
+  };
   return (
     <div class="app">
       <header class="top">
@@ -26,7 +31,7 @@ export const App = () => {
       </header>
       <Switch fallback={<Home />}>
         <Match when={wsId()} keyed>
-          {(id) => <Studio id={decodeURIComponent(id)} />}
+          {(id) => <Studio id={decodeURIComponent(id)} {...(history() !== undefined ? { recent: history()! } : {})} />}
         </Match>
         <Match when={path() === "/viewer"}>
           <Viewer />

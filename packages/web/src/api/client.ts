@@ -3,6 +3,7 @@
  * reads are lenient (lists may come as arrays or `{ items }`) so a small server change does not
  * blank the studio.
  */
+import type { WorldState } from "@atelier/actors/machines";
 import type { Env } from "../model/timeline.ts";
 
 const TOKEN_KEY = "atelier.token";
@@ -97,6 +98,9 @@ export const api = {
   execute: (id: string, agent: string, prompt: string, clientRequestId: string, priority = 0) =>
     request<{ promptId: string; state: string; duplicate?: boolean }>("POST", `/workspaces/${enc(id)}/agents/${enc(agent)}/execute`, { prompt, clientRequestId, priority }),
   cancel: (id: string, agent: string, promptId: string) => request<unknown>("POST", `/workspaces/${enc(id)}/agents/${enc(agent)}/prompts/${enc(promptId)}/cancel`, {}),
+  /** Every actor's state at a stored seq at or before `at` (else the oldest stored; null when none is). */
+  snapshot: async (id: string, at: number): Promise<WorldState | null> =>
+    (await request<{ world: WorldState | null }>("GET", `/workspaces/${enc(id)}/snapshot?at=${at}`)).world,
   /** Whole envelopes from the log (`GET /events`), for folding in the browser. */
   events: async (id: string, from: number, limit: number): Promise<TimelinePage> => {
     const r = await request<Record<string, unknown>>("GET", `/workspaces/${enc(id)}/events?from=${from}&limit=${limit}`);

@@ -3,6 +3,7 @@
  * history (prompts and their final answers), swim-lane membership, and the plot series (lock
  * waits, prompt queue waits, tokens and cost over time).
  */
+import type { AgentContext, LockContext, WorldState } from "@atelier/actors/machines";
 import { indexAtOrBefore, timeOf, type Env } from "./timeline.ts";
 
 export interface ChatPrompt {
@@ -88,6 +89,31 @@ export class Derived {
   private holding = new Map<string, Set<string>>();
   private waitingSince = new Map<string, { at: number; blockers: string[] }>();
   private enqueuedAt = new Map<string, number>();
+  /** Each agent's totals before the first event indexed (a history that starts at a snapshot). */
+  private usageBefore = new Map<string, { tokens: number; cost: number }>();
+
+  /**
+   * `base`: the world the indexed events follow, when they do not start at the log's beginning.
+   * Agents, who holds which file and the usage totals come from it, so that lanes, who blocked
+   * whom and the cumulative plots are right from the first event on.
+   */
+  constructor(base?: WorldState) {
+    for (const [entity, actor] of Object.entries(base?.actors ?? {})) {
+      const key = entity.slice(entity.indexOf(":") + 1);
+      if (entity.startsWith("agent:") && actor.state !== "unregistered") {
+        const c = actor.context as AgentContext;
+        this.agents.add(key);
+        this.laneIds.add(key);
+        this.usageBefore.set(key, { tokens: c.tokensIn + c.tokensOut, cost: c.cost });
+      } else if (entity.startsWith("lock:")) {
+        for (const h of (actor.context as LockContext).holders) {
+          const held = this.holding.get(h.agent) ?? new Set<string>();
+          held.add(key);
+          this.holding.set(h.agent, held);
+        }
+      }
+    }
+  }
 
   add(e: Env, index: number): void {
     const lane = laneOf(e);
@@ -130,7 +156,7 @@ export class Derived {
       case "agent.work_finished": {
         const agent = e.entity.slice(e.entity.indexOf(":") + 1);
         const series = this.usage.get(agent) ?? [];
-        const last = series.at(-1);
+        const last = series.at(-1) ?? this.usageBefore.get(agent);
         series.push({ seq: e.seq, at, tokens: (last?.tokens ?? 0) + Number(p.tokensIn ?? 0) + Number(p.tokensOut ?? 0), cost: (last?.cost ?? 0) + Number(p.cost ?? 0) });
         this.usage.set(agent, series);
         break;

@@ -4,7 +4,7 @@
  * is cheap because XState snapshots are immutable) every `every` events, so seeking to any seq
  * costs one Map copy plus at most `every` transitions.
  */
-import { machineFor, step, type ActorSnapshot, type AtelierEvent } from "@atelier/actors/machines";
+import { machineFor, snapshotsOf, step, type ActorSnapshot, type AtelierEvent, type WorldState } from "@atelier/actors/machines";
 import { indexAtOrBefore, timeOf, type Env, type Marker } from "./timeline.ts";
 import { Derived } from "./derived.ts";
 
@@ -30,7 +30,9 @@ export class Replay {
   readonly markers: Marker[] = [];
   readonly checkpoints: Checkpoint[] = [{ count: 0, actors: new Map() }];
   readonly divergences: Divergence[] = [];
-  readonly derived = new Derived();
+  derived = new Derived();
+  /** The seq the first event follows: 0, or a snapshot's seq when history starts there (`rebase`). */
+  baseSeq = 0;
   /** Actors after the first `folded` events (the fold frontier; the head once fully indexed). */
   private head = new Map<string, ActorSnapshot>();
   private folded = 0;
@@ -47,10 +49,29 @@ export class Replay {
   ) {}
 
   get headSeq(): number {
-    return this.events.at(-1)?.seq ?? 0;
+    return this.events.at(-1)?.seq ?? this.baseSeq;
   }
   get firstSeq(): number {
-    return this.events[0]?.seq ?? 0;
+    return this.events[0]?.seq ?? this.baseSeq;
+  }
+
+  /**
+   * Forgets every event and starts again after `base` (every actor's state at a seq, from a
+   * stored snapshot), or from the log's beginning without one. A long workspace's studio loads
+   * only its recent history this way.
+   */
+  rebase(base?: WorldState): void {
+    const actors = base ? snapshotsOf(base) : new Map<string, ActorSnapshot>();
+    this.events.length = 0;
+    this.markers.length = 0;
+    this.divergences.length = 0;
+    this.checkpoints.length = 0;
+    this.checkpoints.push({ count: 0, actors });
+    this.head = new Map(actors);
+    this.folded = 0;
+    this.scratch = undefined;
+    this.derived = new Derived(base);
+    this.baseSeq = base?.seq ?? 0;
   }
   /** How many events have been folded (checkpoints exist up to here). */
   get indexed(): number {
@@ -136,10 +157,10 @@ export class Replay {
     return actors;
   }
 
-  /** The seq of the event at or before `seq` (what a seek lands on), 0 before the first. */
+  /** The seq of the event at or before `seq` (what a seek lands on); the base before the first. */
   landing(seq: number): number {
     const i = indexAtOrBefore(this.events, seq);
-    return i < 0 ? 0 : this.events[i]!.seq;
+    return i < 0 ? this.baseSeq : this.events[i]!.seq;
   }
 
   /** Epoch ms at `seq` (the time of the last event at or before it). */

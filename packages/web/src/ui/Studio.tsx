@@ -12,6 +12,12 @@ import { freshRunnerTokens } from "./Home.tsx";
 /** The gateway caps `limit` at 999 per page. */
 const PAGE = 999;
 const HISTORY_DRAW_MS = 1000;
+/**
+ * How much history the studio loads by default. A longer log starts at a stored snapshot near its
+ * last RECENT_HISTORY events: a million events would take a minute and a gigabyte in the page.
+ * "Load all" (or `#/ws/<id>?history=all`) loads the rest.
+ */
+const RECENT_HISTORY = 50_000;
 
 /** What the status of a workspace in the archive says (`GET /status` of a hibernating, hibernated or resuming one). */
 interface Asleep {
@@ -67,7 +73,8 @@ const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
   );
 };
 
-export const Studio = (p: { id: string }) => {
+/** `recent`: how many events of history to load before starting at a snapshot instead (default RECENT_HISTORY). */
+export const Studio = (p: { id: string; recent?: number | "all" }) => {
   const session = createSession(new Replay(), true);
   expose(session);
   const [conn, setConn] = createSignal("connecting");
@@ -79,11 +86,25 @@ export const Studio = (p: { id: string }) => {
 
   /** Set while the workspace is in the archive: the page offers to resume it instead of loading a timeline it cannot serve. */
   const [asleep, setAsleep] = createSignal<Asleep | null>(null);
+  let recent = p.recent ?? RECENT_HISTORY;
+  /** Set while the history shown starts at a snapshot (`from`), not at the log's beginning. */
+  const [partial, setPartial] = createSignal<{ from: number } | null>(null);
 
-  const loadHistory = async (known?: Record<string, unknown>) => {
+  /** A long log's history starts at the stored snapshot nearest its last `recent` events. */
+  const startRecent = async (total: number) => {
+    if (recent === "all" || total <= recent) return;
+    const world = await api.snapshot(p.id, total - recent).catch(() => null);
+    if (!world || world.seq === 0) return;
+    session.rebase(world);
+    setPartial({ from: world.seq });
+  };
+
+  const loadHistory = async (known?: Record<string, unknown>, first = false) => {
     const status = known ?? (await api.status(p.id).catch(() => ({}) as Record<string, unknown>));
     const total = Number(status.lastSeq ?? 0);
-    if (total > 0) session.setLoading({ done: 0, total });
+    if (first) await startRecent(total);
+    if (stopped) return;
+    if (total > session.replay.headSeq) session.setLoading({ done: session.replay.headSeq, total });
     // Drawing every panel after each page made a long history quadratic (a million events took
     // minutes): the panels draw at most once a second while it loads, and once at the end.
     let drawn = performance.now();
@@ -105,7 +126,7 @@ export const Studio = (p: { id: string }) => {
   /** History, then the live socket. */
   const open = async (status?: Record<string, unknown>) => {
     try {
-      await loadHistory(status);
+      await loadHistory(status, true);
     } catch (e) {
       setError(`could not load the timeline: ${e instanceof Error ? e.message : String(e)}`);
       session.setLoading(null);
@@ -127,6 +148,16 @@ export const Studio = (p: { id: string }) => {
     if (summary) setAsleep(summary);
     else await open(status);
   });
+
+  /** Drops the recent history and the live socket, and loads everything from the log's beginning. */
+  const loadAll = async () => {
+    recent = "all";
+    close?.();
+    close = undefined;
+    setPartial(null);
+    session.rebase();
+    await open();
+  };
 
   const wake = async () => {
     setError("");
@@ -179,6 +210,16 @@ export const Studio = (p: { id: string }) => {
               dismiss
             </button>
           </div>
+        )}
+      </Show>
+      <Show when={partial()}>
+        {(w) => (
+          <p class="history-note" data-testid="partial-history">
+            Showing the events after #{w().from.toLocaleString()} only: this long history starts from a stored snapshot there.{" "}
+            <button class="link" data-testid="load-all" onClick={() => void loadAll()}>
+              Load all {w().from.toLocaleString()} earlier events
+            </button>
+          </p>
         )}
       </Show>
       <Show when={asleep()} fallback={<Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />}>

@@ -3,6 +3,7 @@
  * follow the head), playback, filters, and the derived view every panel renders.
  */
 import { batch, createMemo, createSignal, onCleanup, type Accessor } from "solid-js";
+import type { WorldState } from "@atelier/actors/machines";
 import { Replay } from "../model/replay.ts";
 import { viewAt, type View } from "../model/view.ts";
 import { indexAtOrBefore, type Env, type Marker } from "../model/timeline.ts";
@@ -39,6 +40,8 @@ export interface Session {
   append(envs: Env[], render?: boolean): void;
   /** Renders what was appended without rendering. */
   render(): void;
+  /** Drops every event and starts over after `base` (a stored world state), or from the log's beginning. */
+  rebase(base?: WorldState): void;
   addMarkers(m: Marker[]): void;
   seek(seq: number | null): void;
   /** Moves to the next/previous event that passes the filters. */
@@ -180,6 +183,13 @@ export const createSession = (replay: Replay, live: boolean): Session => {
       });
     },
     render: () => setVersion((v) => v + 1),
+    rebase(base) {
+      replay.rebase(base);
+      batch(() => {
+        setIndexed(replay.indexed);
+        setVersion((v) => v + 1);
+      });
+    },
     addMarkers(m) {
       replay.addMarkers(m);
       setVersion((v) => v + 1);
