@@ -247,6 +247,7 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
         return { waits: d.lockWaits.map((w) => [w.agent, w.path, w.blockers]), tokens: d.usage.get("claude")?.map((u) => u.tokens) };
       });
     expect(await derived()).toEqual({ waits: [["gemini", "src/early.ts", ["claude"]]], tokens: [165] });
+    await expect.poll(() => page.textContent("[data-testid=plot-lock-wait] figcaption")).toContain("(1)");
     await screenshot(page, "studio-recent-history");
 
     await page.click("[data-testid=load-all]");

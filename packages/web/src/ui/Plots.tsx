@@ -80,7 +80,8 @@ const Lines = (p: { title: string; series: ReadonlyMap<string, readonly UsagePoi
 
 export const Plots = (p: { session: Session }) => {
   const s = p.session;
-  const d = s.replay.derived;
+  // Read on each version, not kept: a rebase replaces the replay's derived indexes.
+  const d = () => s.replay.derived;
   const span = createMemo(() => {
     s.version();
     const ev = s.replay.events;
@@ -89,20 +90,20 @@ export const Plots = (p: { session: Session }) => {
   const cursorT = () => s.view().time;
   const lockPts = createMemo(() => {
     s.version();
-    return d.lockWaits.map((w) => ({ t: w.at, v: w.waitMs, who: w.agent }));
+    return d().lockWaits.map((w) => ({ t: w.at, v: w.waitMs, who: w.agent }));
   });
   const queuePts = createMemo(() => {
     s.version();
-    return d.queueWaits.map((w) => ({ t: w.at, v: w.waitMs, who: w.agent }));
+    return d().queueWaits.map((w) => ({ t: w.at, v: w.waitMs, who: w.agent }));
   });
   const usage = createMemo(() => {
     s.version();
-    return new Map(d.usage);
+    return new Map(d().usage);
   });
   const contention = createMemo(() => {
     s.version();
     const by = new Map<string, { waits: number; totalMs: number; blockers: Map<string, number> }>();
-    for (const w of d.lockWaits) {
+    for (const w of d().lockWaits) {
       const r = by.get(w.path) ?? { waits: 0, totalMs: 0, blockers: new Map() };
       r.waits++;
       r.totalMs += w.waitMs;
