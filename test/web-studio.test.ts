@@ -207,11 +207,12 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
         { agentId: "gemini", vendor: "gemini", model: "pro" },
       ],
     });
-    // Before the snapshot: claude answers a prompt (150 tokens) and takes a lock.
+    // Before the snapshot: claude answers a prompt (150 tokens) and takes a lock; a prompt waits for gemini.
     const runner = await host.ws.runners.connect("claude", { dispatch: () => undefined, abort: () => undefined, close: () => undefined });
     const first = await host.ws.prompts.enqueue("claude", { text: "before the snapshot", author: "ada" });
     await runner.complete(first.promptId, { result: "done", tokensIn: 100, tokensOut: 50, cost: 0.01 });
     await host.ws.locks.acquire("src/early.ts", "claude", "exclusive");
+    await host.ws.prompts.enqueue("gemini", { text: "queued before the snapshot", author: "ada" });
     for (let i = 0; i < 20; i++) await host.ws.context.set(`early${i}`, i, "ada");
     await host.ws.snapshot();
     const base = host.head;
@@ -235,11 +236,12 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await expect.poll(async () => (await loaded()).events.at(-1)).toBe(head);
     expect((await loaded()).base).toBe(base);
     expect((await loaded()).events[0]).toBe(base + 1);
-    // The state at the head is whole: the lock taken before the snapshot, both agents, the prompt after it.
+    // The state at the head is whole: the lock taken before the snapshot, both agents, the prompts still open from before it.
     await page.waitForSelector("[data-testid=lock-badge][data-path='src/early.ts']");
     await page.waitForSelector("[data-testid=agent-badge][data-agent=claude]");
-    await page.waitForSelector("[data-testid=agent-badge][data-agent=gemini] >> text=queue 1");
+    await page.waitForSelector("[data-testid=agent-badge][data-agent=gemini] >> text=queue 2");
     await page.waitForSelector("[data-testid=chat-item][data-agent=gemini]:has-text('after the snapshot')");
+    expect(await page.textContent("[data-testid=chat-item][data-agent=gemini]:has-text('queued before the snapshot') [data-testid=pending]")).toContain("#1 in gemini's queue");
     // What only the events tell (who blocked whom, tokens over time) carries on from the snapshot's state.
     const derived = () =>
       page.evaluate(() => {

@@ -3,7 +3,7 @@
  * history (prompts and their final answers), swim-lane membership, and the plot series (lock
  * waits, prompt queue waits, tokens and cost over time).
  */
-import type { AgentContext, LockContext, WorldState } from "@atelier/actors/machines";
+import type { AgentContext, LockContext, PromptEntry, PromptQueueContext, WorldState } from "@atelier/actors/machines";
 import { indexAtOrBefore, timeOf, type Env } from "./timeline.ts";
 
 export interface ChatPrompt {
@@ -94,10 +94,12 @@ export class Derived {
 
   /**
    * `base`: the world the indexed events follow, when they do not start at the log's beginning.
-   * Agents, who holds which file and the usage totals come from it, so that lanes, who blocked
-   * whom and the cumulative plots are right from the first event on.
+   * Agents, who holds which file, the usage totals and the prompts still open come from it, so
+   * that lanes, who blocked whom, the cumulative plots and the chat are right from the first
+   * event on.
    */
   constructor(base?: WorldState) {
+    const open: Array<PromptEntry & { agent: string }> = [];
     for (const [entity, actor] of Object.entries(base?.actors ?? {})) {
       const key = entity.slice(entity.indexOf(":") + 1);
       if (entity.startsWith("agent:") && actor.state !== "unregistered") {
@@ -111,7 +113,14 @@ export class Derived {
           held.add(key);
           this.holding.set(h.agent, held);
         }
+      } else if (entity.startsWith("prompts:")) {
+        for (const p of Object.values((actor.context as PromptQueueContext).prompts)) open.push({ ...p, agent: key });
       }
+    }
+    // Open prompts enter the chat at the base, in the order they were enqueued.
+    for (const p of open.sort((a, b) => a.enqueuedAt - b.enqueuedAt || a.index - b.index)) {
+      this.prompts.push({ seq: base!.seq, at: p.enqueuedAt, promptId: p.promptId, agent: p.agent, text: p.text, author: p.author, priority: p.priority });
+      if (p.status === "queued") this.enqueuedAt.set(p.promptId, p.enqueuedAt);
     }
   }
 
