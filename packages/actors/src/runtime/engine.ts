@@ -52,6 +52,8 @@ export class Engine {
   private committedHash: string;
   private sinceSnapshot = 0;
   private snapshotChain: Promise<void> = Promise.resolve();
+  /** The snapshot write waiting for the one in flight, if any. */
+  private queuedSnapshot: Promise<void> | undefined;
   private readonly armed = new Map<string, Map<string, Timer>>();
   private readonly listeners = new Set<(c: Committed) => void>();
   private failure: Error | undefined;
@@ -214,13 +216,22 @@ export class Engine {
     return this.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Writes a snapshot of the committed state now (serialised with any other snapshot write). */
+  /**
+   * Writes a snapshot of the committed state, serialised with any other snapshot write; resolves
+   * once one at least as new as the state now is stored. A write that has not started yet is
+   * shared, and takes the state when it starts: appends faster than the disk writes snapshots
+   * queue at most one, not one world per thousand events.
+   */
   snapshot(): Promise<void> {
-    const world = worldOf(this.committedSeq, this.committed);
-    const hash = this.committedHash;
     this.sinceSnapshot = 0;
-    const write = () => writeSnapshot(this.options.storage, this.dir, { format: 1, workspace: this.options.workspace, hash, world });
+    if (this.queuedSnapshot) return this.queuedSnapshot;
+    const write = () => {
+      this.queuedSnapshot = undefined;
+      const world = worldOf(this.committedSeq, this.committed);
+      return writeSnapshot(this.options.storage, this.dir, { format: 1, workspace: this.options.workspace, hash: this.committedHash, world });
+    };
     this.snapshotChain = this.snapshotChain.then(write, write);
+    this.queuedSnapshot = this.snapshotChain;
     return this.snapshotChain;
   }
 

@@ -33,3 +33,29 @@ describe("runtime: snapshots kept as landmarks of recent history", () => {
     await ws.close();
   });
 });
+
+describe("runtime: snapshot writes slower than appends", () => {
+  it("queue at most one write, which takes the newest state when it starts", async () => {
+    const h = harness();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const written: number[] = [];
+    const write = h.storage.writeFileAtomic.bind(h.storage);
+    h.storage.writeFileAtomic = async (path, data) => {
+      if (path.includes("/snapshots/")) {
+        await gate;
+        written.push(Number(path.split("/").at(-1)!.slice(0, 16)));
+      }
+      return write(path, data);
+    };
+    const ws = await h.open({ snapshotEvery: 5 });
+    for (let i = 0; i < 50; i++) await ws.context.set(`k${i}`, i, "ana");
+    const last = ws.snapshot();
+    release();
+    await last;
+    // Ten snapshots were asked for while the first write waited: one more write follows it, at the head.
+    expect(written.length).toBe(2);
+    expect(written.at(-1)).toBe(ws.log.head());
+    await ws.close();
+  });
+});
