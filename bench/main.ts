@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { reports, repoRoot } from "./raw.ts";
 
-const KNOWN = ["log", "actors", "projections", "sim", "gateway", "mirror", "viewer", "hibernate"] as const;
+const KNOWN = ["log", "actors", "projections", "sim", "gateway", "mirror", "viewer", "studio", "hibernate"] as const;
 
 const benchFile = (name: string): string => path.join(repoRoot, "bench", `${name}.ts`);
 const exists = (name: string): boolean => fs.existsSync(benchFile(name));
