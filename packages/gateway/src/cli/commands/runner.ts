@@ -5,7 +5,7 @@ import { UsageError, parseCommandArgs, wholeNumber, type Command } from "../comm
 export const runner: Command = {
   path: ["runner"],
   usage: "atelier runner --scripted --url --workspace --agent --token",
-  summary: "the built-in scripted runner for one agent (plays the seed's refactor); --pace ms",
+  summary: "the built-in scripted runner for one agent (plays the seed's refactor); --pace ms; exits 1 once the gateway ends it for good",
   async run(args, io) {
     const { values } = parseCommandArgs(
       args,
@@ -14,13 +14,20 @@ export const runner: Command = {
     );
     if (!values.scripted) throw new UsageError("only the scripted runner is built in (--scripted); real runners use @atelier/gateway/runner");
     for (const name of ["url", "workspace", "agent", "token"] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
+    // Runs until Ctrl-C, or until the gateway ends the connection for good (a newer runner, a
+    // revoked token, a terminated workspace): there is nothing left to serve then.
+    let stop: (ended?: string) => void = () => undefined;
+    const stopped = new Promise<string | undefined>((resolve) => (stop = resolve));
     const client = new RunnerClient(
       {
         url: values.url!,
         workspace: values.workspace!,
         agent: values.agent!,
         token: values.token!,
-        onEvent: (e) => io.err(e.type === "connected" ? `connected (generation ${e.generation})` : e.type === "closed" ? `closed ${e.code} ${e.reason}${e.willReconnect ? ", reconnecting" : ""}` : `rejected ${e.ref}: ${e.code}`),
+        onEvent: (e) => {
+          io.err(e.type === "connected" ? `connected (generation ${e.generation})` : e.type === "closed" ? `closed ${e.code} ${e.reason}${e.willReconnect ? ", reconnecting" : ""}` : `rejected ${e.ref}: ${e.code}`);
+          if (e.type === "closed" && !e.willReconnect) stop(`${e.code} ${e.reason}`);
+        },
       },
       scriptedHandler(values.agent!, wholeNumber("--pace", values.pace, 0)),
     );
@@ -30,11 +37,15 @@ export const runner: Command = {
       io.err(`atelier: ${(error as Error).message}`);
       return 1;
     }
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    const onSignal = () => stop();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const ended = await stopped;
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await client.close();
-    return 0;
+    if (ended === undefined) return 0;
+    io.err(`atelier: the gateway ended the connection (${ended}); not reconnecting`);
+    return 1;
   },
 };
