@@ -349,17 +349,21 @@ export class Gateway {
    * file handles. Its list line goes to the catalogue, and a read opens it again.
    */
   closeUnusedEnded(): void {
+    for (const host of this.hosts.values()) {
+      if (this.unusedEnded(host)) void this.closeEnded(host).catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
+    }
+  }
+
+  private unusedEnded(host: WorkspaceHost): boolean {
     const idle = this.options.closeEndedAfterMs ?? CLOSE_ENDED_AFTER_MS;
     const now = this.clock.now();
-    for (const host of this.hosts.values()) {
-      if (host.ws.status() !== "terminated" || host.sockets > 0 || now - (this.lastUse.get(host.id) ?? now) < idle) continue;
-      void this.closeEnded(host).catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
-    }
+    return host.ws.status() === "terminated" && host.sockets === 0 && now - (this.lastUse.get(host.id) ?? now) >= idle;
   }
 
   private closeEnded(host: WorkspaceHost): Promise<void> {
     return this.serialized(host.id, async () => {
-      if (this.closing || this.hosts.get(host.id) !== host || host.sockets > 0) return;
+      // Checked again: a request or a socket may have come since.
+      if (this.closing || this.hosts.get(host.id) !== host || !this.unusedEnded(host)) return;
       const status = workspaceStatus(host.projection);
       this.workspaces.setEnded(host.id, {
         agents: status?.agents ?? 0,
