@@ -260,5 +260,27 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     expect(await derived()).toEqual({ waits: [["gemini", "src/early.ts", ["claude"]]], tokens: [150, 165] });
     expect(errors).toEqual([]);
     await page.close();
+
+    // Load all pressed while the recent history is still loading (its first page held back until
+    // then): the late page is dropped, not appended to the new history; one live socket.
+    const again = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const againErrors = watchErrors(again);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holdNext = true;
+    await again.route("**/events?**", async (route) => {
+      if (holdNext) {
+        holdNext = false;
+        await held;
+      }
+      await route.continue();
+    });
+    await again.goto(`${server.url}/?token=${token}#/ws/${host.id}?history=50`);
+    await again.click("[data-testid=load-all]");
+    release();
+    await expect.poll(() => again.evaluate(() => window.__atelier.session.replay.events.map((e) => e.seq).join())).toBe(Array.from({ length: head }, (_, i) => i + 1).join());
+    await expect.poll(() => host.clients.size).toBe(1);
+    expect(againErrors).toEqual([]);
+    await again.close();
   }, 60_000);
 });

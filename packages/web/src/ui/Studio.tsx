@@ -90,27 +90,31 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
   /** Set while the history shown starts at a snapshot (`from`), not at the log's beginning. */
   const [partial, setPartial] = createSignal<{ from: number } | null>(null);
 
-  /** A long log's history starts at the stored snapshot nearest its last `recent` events. */
-  const startRecent = async (total: number) => {
-    if (recent === "all" || total <= recent) return;
-    const world = await api.snapshot(p.id, total - recent).catch(() => null);
-    if (!world || world.seq === 0) return;
-    session.rebase(world);
-    setPartial({ from: world.seq });
-  };
-
-  const loadHistory = async (known?: Record<string, unknown>, first = false) => {
+  /** Counts history loads: a load that a newer one (Load all) replaced stops at its next await. */
+  let loads = 0;
+  /** Loads the history after the replay's head (from a snapshot first, for a long log on `first`). */
+  const loadHistory = async (known?: Record<string, unknown>, first = false): Promise<void> => {
+    const load = ++loads;
+    const superseded = () => stopped || load !== loads;
     const status = known ?? (await api.status(p.id).catch(() => ({}) as Record<string, unknown>));
     const total = Number(status.lastSeq ?? 0);
-    if (first) await startRecent(total);
-    if (stopped) return;
+    // A long log's history starts at the stored snapshot nearest its last `recent` events.
+    if (first && recent !== "all" && total > recent) {
+      const world = await api.snapshot(p.id, total - recent).catch(() => null);
+      if (superseded()) return;
+      if (world && world.seq > 0) {
+        session.rebase(world);
+        setPartial({ from: world.seq });
+      }
+    }
+    if (superseded()) return;
     if (total > session.replay.headSeq) session.setLoading({ done: session.replay.headSeq, total });
     // Drawing every panel after each page made a long history quadratic (a million events took
     // minutes): the panels draw at most once a second while it loads, and once at the end.
     let drawn = performance.now();
     for (;;) {
       const page = await api.events(p.id, session.replay.headSeq + 1, PAGE);
-      if (stopped) return;
+      if (superseded()) return;
       session.append(page.items, false);
       session.setLoading({ done: session.replay.headSeq, total: Math.max(total, page.lastSeq) });
       if (performance.now() - drawn > HISTORY_DRAW_MS) {
@@ -123,15 +127,16 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
     session.setLoading(null);
   };
 
-  /** History, then the live socket. */
+  /** History, then the live socket (unless a newer open replaced this one meanwhile). */
   const open = async (status?: Record<string, unknown>) => {
+    const load = loads + 1;
     try {
       await loadHistory(status, true);
     } catch (e) {
       setError(`could not load the timeline: ${e instanceof Error ? e.message : String(e)}`);
       session.setLoading(null);
     }
-    if (stopped) return;
+    if (stopped || load !== loads) return;
     close = connectLive(p.id, () => session.replay.headSeq, {
       events: (envs) => session.append(envs),
       chunk: (promptId, _agent, text) => session.chunk(promptId, text),
