@@ -123,7 +123,8 @@ describe("gateway hibernation over real HTTP, GCS (primary) and S3 (mirror)", ()
     // The archive verifies on its own (every hash and the chain), in the primary and the mirror.
     const archiveId = (await latestArchive(primary, location(id)))!;
     expect(await latestArchive(mirror, location(id))).toBe(archiveId);
-    const check = join(mkdtempSync(join(tmpdir(), "atelier-check-")), id);
+    const checkRoot = mkdtempSync(join(tmpdir(), "atelier-check-"));
+    const check = join(checkRoot, id);
     await restoreArchive({ store: primary, location: location(id), archiveId, targetDir: check });
     const archivedLog = logBytes(check);
     expect(archivedLog.subarray(0, before.log.length).equals(before.log)).toBe(true);
@@ -132,7 +133,7 @@ describe("gateway hibernation over real HTTP, GCS (primary) and S3 (mirror)", ()
     expect(withoutWorkspace(archived.state())).toEqual(withoutWorkspace(before.world));
     expect(lockTimers(archived.timers())).toEqual(before.locks);
     await archived.close();
-    rmSync(check, { recursive: true, force: true });
+    rmSync(checkRoot, { recursive: true, force: true });
 
     // A prompt to the hibernated workspace is held durably and wakes it.
     const held = await api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: "third", clientRequestId: "req-3" });

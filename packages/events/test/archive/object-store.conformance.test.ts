@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -39,7 +40,11 @@ interface Target {
 const BUCKET = "atelier-conformance";
 
 const targets: Record<string, () => Promise<Target>> = {
-  local: async () => ({ driver: localStoreDriver(join(tempDir(), "store")), stop: async () => {} }),
+  local: async () => {
+    // Not `tempDir()`: that folder goes after the first test, and this store lives for the file.
+    const root = mkdtempSync(join(tmpdir(), "atelier-local-store-"));
+    return { driver: localStoreDriver(join(root, "store")), stop: async () => rmSync(root, { recursive: true, force: true }) };
+  },
   "s3 (s3rver)": async () => {
     const server = await startS3Server([BUCKET]);
     return {
