@@ -160,6 +160,7 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     expect(order.at(-1)).toBe(ended.host.id);
     const line = page.locator(`[data-testid=ws-item][data-ws=${host.id}] [data-testid=ws-summary]`);
     await expect.poll(() => line.textContent(), { timeout: 15_000 }).toBe("2 agents (2 online) · active just now");
+    expect(await page.locator(`[data-testid=ws-item][data-ws=${ended.host.id}] [data-testid=ws-summary]`).textContent()).toBe("1 agent · terminated just now");
     await page.click(`[data-testid=ws-item][data-ws=${host.id}] a`);
     await page.waitForSelector("[data-testid=agent-badge][data-agent=gemini][data-status=idle]", { timeout: 15_000 });
 
@@ -185,11 +186,28 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await expect.poll(() => people.count()).toBe(0);
 
     // Opened afresh while in the archive, the page offers to resume it; resuming opens its studio as it was.
+    // Opened while the archive is still being written, it says so and follows it until it is done. The
+    // upload is too quick to catch here, so the page's first status answer is rewritten to the catalogue's
+    // line during it (state hibernating, no archive id yet); the answers after it are the gateway's own.
+    let rewrite = true;
+    const statusUrl = `**/api/v2/workspaces/${host.id}/status`;
+    await page.route(statusUrl, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      if (rewrite) body.workspace = { ...body.workspace, state: "hibernating", archive: { ...body.workspace.archive, archiveId: "" } };
+      rewrite = false;
+      await route.fulfill({ response, json: body });
+    });
     await page.goto("about:blank");
     await page.goto(`${server.url}/#/ws/${host.id}`);
     const asleep = page.locator("[data-testid=asleep]");
     await asleep.waitFor({ timeout: 15_000 });
-    expect(await asleep.textContent()).toContain("hibernated");
+    expect(await asleep.locator("[data-testid=archiving]").textContent()).toContain("Being written to the archive");
+    expect(await asleep.textContent()).not.toContain("In the archive since");
+    await expect.poll(() => asleep.locator("span.status").textContent(), { timeout: 5_000 }).toBe("hibernated");
+    expect(await asleep.textContent()).toMatch(/In the archive since just now \(local:.*, [0-9TZ-]+\)/);
+    expect(await asleep.locator("[data-testid=archiving]").count()).toBe(0);
+    await page.unroute(statusUrl);
     await screenshot(page, "studio-asleep");
     await page.click("[data-testid=resume]");
     await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("active");

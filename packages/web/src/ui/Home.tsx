@@ -8,14 +8,15 @@ export const freshRunnerTokens = new Map<string, Record<string, string>>();
 const VENDORS = ["claude", "gemini", "kimi", "codex", "custom"] as const;
 const DEFAULT_MODELS: Record<string, string> = { claude: "claude-opus-4", gemini: "gemini-2.5-pro", kimi: "kimi-k2", codex: "gpt-5-codex", custom: "scripted" };
 
-/** A workspace's line under its name: agents, open prompts, held locks, and when it was last active or hibernated. */
+/** A workspace's line under its name: agents, open prompts, held locks, and when it was last active, hibernated or ended. */
 const summaryOf = (w: WorkspaceSummary, now: number): string => {
   const parts: string[] = [];
   if (w.agents !== undefined) parts.push(fmtCount(w.agents, "agent") + (w.agentsOnline ? ` (${w.agentsOnline} online)` : ""));
   if (w.openPrompts) parts.push(fmtCount(w.openPrompts, "open prompt"));
   if (w.heldLocks) parts.push(`${fmtCount(w.heldLocks, "lock")} held`);
   if (w.archive?.hibernatedAt) parts.push(`hibernated ${fmtAgo(now - Date.parse(w.archive.hibernatedAt))}`);
-  else if (w.lastActivityAt) parts.push(`active ${fmtAgo(now - w.lastActivityAt)}`);
+  // A terminated workspace's last event is its termination.
+  else if (w.lastActivityAt) parts.push(`${w.state === "terminated" ? "terminated" : "active"} ${fmtAgo(now - w.lastActivityAt)}`);
   return parts.join(" · ");
 };
 

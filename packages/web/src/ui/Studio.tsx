@@ -28,6 +28,8 @@ interface Asleep {
 }
 
 const ASLEEP = new Set(["hibernating", "hibernated", "resuming"]);
+/** How often the archive's card asks again while the workspace is being archived or restored. */
+const ASLEEP_POLL_MS = 1_000;
 
 const asleepOf = (status: Record<string, unknown> | undefined): Asleep | undefined => {
   const w = status?.workspace as Partial<Asleep> & { state?: string } | undefined;
@@ -38,7 +40,8 @@ const asleepOf = (status: Record<string, unknown> | undefined): Asleep | undefin
 
 const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
   const [waking, setWaking] = createSignal(false);
-  const archive = p.asleep.archive;
+  // Read through `p` on each use: the card stays while the workspace's line changes under it.
+  const archive = () => p.asleep.archive;
   return (
     <section class="panel asleep" data-testid="asleep">
       <h2>
@@ -47,7 +50,15 @@ const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
       <p>
         <b>{p.asleep.name}</b> <StatusBadge status={p.asleep.state} />
       </p>
-      <Show when={archive}>
+      <Show when={p.asleep.state === "hibernating"}>
+        <p class="muted" data-testid="archiving">
+          Being written to the archive{archive() ? ` (${archive()!.store})` : ""}; this page follows it.
+        </p>
+      </Show>
+      <Show when={p.asleep.state === "resuming"}>
+        <p class="muted">Being restored from the archive; this page opens its studio once it is.</p>
+      </Show>
+      <Show when={p.asleep.state === "hibernated" && archive()}>
         {(a) => (
           <p class="muted">
             In the archive since {fmtAgo(Date.now() - Date.parse(a().hibernatedAt))} ({a().store}, {a().archiveId}).
@@ -147,12 +158,19 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
     });
   };
 
-  onMount(async () => {
-    const status = await api.status(p.id).catch(() => undefined);
+  /** Shows the studio, or the archive's card while the workspace is there (following it while it is on its way in or out). */
+  const show = async (status: Record<string, unknown> | undefined): Promise<void> => {
     const summary = asleepOf(status);
-    if (summary) setAsleep(summary);
-    else await open(status);
-  });
+    if (!summary) {
+      if (asleep()) setAsleep(null);
+      return open(status);
+    }
+    setAsleep(summary);
+    if (summary.state === "hibernated") return;
+    await new Promise((r) => setTimeout(r, ASLEEP_POLL_MS));
+    if (!stopped && asleep()) await show(await api.status(p.id).catch(() => status));
+  };
+  onMount(async () => show(await api.status(p.id).catch(() => undefined)));
 
   /** Drops the recent history and the live socket, and loads everything from the log's beginning. */
   const loadAll = async () => {
@@ -172,6 +190,8 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
       setError(`could not resume: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    // Following a hibernating or resuming workspace, the card may have opened the studio already.
+    if (!asleep()) return;
     setAsleep(null);
     await open();
   };
