@@ -50,7 +50,7 @@ describe("atelier hibernate | resume | archive ls (local archive, the embedded d
 
     const again = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
     try {
-      const back = again.gateway.hosts.get(id)!;
+      const back = await again.gateway.host(id);
       expect(back.ws.status()).toBe("active");
       expect(back.ws.prompts.get("claude")!.queued).toHaveLength(1);
     } finally {

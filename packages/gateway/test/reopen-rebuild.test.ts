@@ -26,7 +26,7 @@ describe("a workspace whose read models are stale when the server starts", () =>
     const logs: string[] = [];
     const second = await startServer({ dataDir: data, port: 0, webDist: null, log: (line) => logs.push(line) });
     try {
-      const back = second.gateway.hosts.get(id)!;
+      const back = await second.gateway.host(id);
       expect(back.projection.rebuilt).toBe("projectors");
       expect(workspaceStatus(back.projection)?.name).toBe("rebuilt");
       expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^workspace ${id}: read models rebuilt from the log \\(their projectors changed\\): ${back.head} events, \\d+\\.\\d s$`)));

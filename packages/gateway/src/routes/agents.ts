@@ -30,7 +30,7 @@ export const agentRoutes = (gw: Gateway) => {
   app.post("/workspaces/:id/agents/:agent/execute", async (c) => {
     noQuery(c);
     const principal = requirePermission(c, "write");
-    const sleeping = gw.hibernated(params(c, AgentParams).id);
+    const sleeping = await gw.asleep(params(c, AgentParams).id);
     if (sleeping) {
       // 004: a prompt to a hibernated workspace is queued, then wakes it. The folder is in the
       // archive, so the prompt is held in the catalogue until the workspace has resumed.

@@ -3,7 +3,7 @@ import type { AppEnv } from "../auth/middleware.ts";
 import { requirePermission } from "../auth/middleware.ts";
 import type { Gateway } from "../server/gateway.ts";
 import type { WorkspaceHost } from "../server/host.ts";
-import { endedSummary, hibernatedSummary, workspaceState, workspaceSummary } from "../server/state.ts";
+import { endedSummary, hibernatedSummary, unservedSummary, workspaceState, workspaceSummary } from "../server/state.ts";
 import { badRequest } from "../http/errors.ts";
 import { SUMMARY_KEY } from "../context/assemble.ts";
 import { body, emptyBody, noQuery, params, query } from "./input.ts";
@@ -32,13 +32,17 @@ export const workspaceRoutes = (gw: Gateway) => {
   app.get("/workspaces", (c) => {
     noQuery(c);
     requirePermission(c, "read");
-    // Open ones from their read models; the others (archived, or terminated and closed) from the catalogue.
+    // Open ones from their read models; the others (archived, terminated and closed, not opened
+    // yet since the start, or unavailable) from the catalogue.
     const items = gw.workspaces.list().flatMap((row): object[] => {
       const host = gw.hosts.get(row.id);
       if (host) return [workspaceSummary(host)];
       const sleeping = gw.hibernated(row.id);
       if (sleeping) return [hibernatedSummary(gw, sleeping)];
-      return row.ended ? [endedSummary(row, row.ended)] : [];
+      if (row.ended) return [endedSummary(row, row.ended)];
+      if (gw.opening(row.id)) return [unservedSummary(row, "opening")];
+      const reason = gw.unavailable.get(row.id);
+      return reason === undefined ? [] : [unservedSummary(row, "unavailable", reason)];
     });
     return c.json({ items });
   });
@@ -47,7 +51,7 @@ export const workspaceRoutes = (gw: Gateway) => {
     noQuery(c);
     requirePermission(c, "read");
     const id = params(c, WorkspaceParams).id;
-    const sleeping = gw.hibernated(id);
+    const sleeping = await gw.asleep(id);
     if (sleeping) return c.json({ workspace: hibernatedSummary(gw, sleeping) });
     const host = await gw.host(id);
     return c.json({ ...workspaceState(host), runners: Object.fromEntries(host.ws.runners.connected()), clients: host.presence() });
@@ -70,7 +74,7 @@ export const workspaceRoutes = (gw: Gateway) => {
     const principal = requirePermission(c, "write");
     const id = params(c, WorkspaceParams).id;
     await emptyBody(c);
-    const sleeping = gw.hibernated(id);
+    const sleeping = await gw.asleep(id);
     if (sleeping) return c.json({ id, state: sleeping.state }, 202);
     const host = await gw.host(id);
     if (host.ws.status() === "hibernated") void gw.archiveWorkspace(host).catch(() => undefined);
@@ -86,7 +90,7 @@ export const workspaceRoutes = (gw: Gateway) => {
     const id = params(c, WorkspaceParams).id;
     await emptyBody(c);
     gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: "resume" });
-    if (gw.hibernated(id)) {
+    if (await gw.asleep(id)) {
       const host = await gw.resume(id);
       return c.json({ id, state: host.ws.status() }, 200);
     }

@@ -91,6 +91,12 @@ export class Gateway {
   private closing = false;
   /** When each open workspace was last asked for or left by its last socket. */
   private readonly lastUse = new Map<string, number>();
+  /** Catalogued workspaces the start has not opened yet: opened in the background, or first when asked for. */
+  private readonly unopened = new Map<string, WorkspaceRow>();
+  /** Workspaces the start could not open, with why: listed, answered with a 503, tried again at the next start. */
+  readonly unavailable = new Map<string, string>();
+  /** Resolves once the start has opened every catalogued workspace (or found it unavailable); see `openInBackground`. */
+  ready: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly options: GatewayOptions,
@@ -104,9 +110,13 @@ export class Gateway {
     this.archive = options.archive ?? archiveSettings(options.dataDir, {}, {});
     this.metrics.gauge("atelier_workspaces_open", "Workspaces open in this gateway", () => [[{}, this.hosts.size]]);
     this.metrics.gauge("atelier_ws_sessions", "Open WebSocket sessions", () => [[{}, this.sessions.size]]);
+    this.metrics.gauge("atelier_workspaces_unavailable", "Workspaces the start could not open", () => [[{}, this.unavailable.size]]);
   }
 
-  /** Opens the catalogue and every workspace it lists. */
+  /**
+   * Opens the catalogue. The workspaces it lists are opened by `openInBackground`, or each when
+   * first asked for.
+   */
   static async open(options: GatewayOptions): Promise<Gateway> {
     mkdirSync(options.dataDir, { recursive: true });
     const gateway = new Gateway(options, openCatalog(join(options.dataDir, "catalog.db")));
@@ -119,7 +129,7 @@ export class Gateway {
         gateway.log(`gateway lock: ${error instanceof Error ? error.message : String(error)}`);
       }
       removeWipeLeftovers(options.dataDir);
-      for (const row of gateway.workspaces.list()) await gateway.reopen(row);
+      for (const row of gateway.workspaces.list()) gateway.unopened.set(row.id, row);
     } catch (error) {
       await gateway.close();
       throw error;
@@ -133,6 +143,52 @@ export class Gateway {
     }, 1000);
     gateway.poll.unref();
     return gateway;
+  }
+
+  /**
+   * Opens every catalogued workspace, one after the other, after the server has started
+   * listening: verifying a log's chain and rebuilding stale read models take seconds per million
+   * events, and the server should accept and answer meanwhile (between workspaces). A request
+   * for a workspace not reached yet opens it first.
+   */
+  openInBackground(): Promise<void> {
+    this.ready = (async () => {
+      for (const id of [...this.unopened.keys()]) await this.opened(id);
+    })();
+    return this.ready;
+  }
+
+  /**
+   * Resolves once the start is done with workspace `id`: served, in the archive, or unavailable.
+   * One workspace that cannot be opened (a damaged log, a missing disk) no longer keeps the server
+   * from starting: it is logged and answered with why, and the others are served.
+   */
+  opened(id: string): Promise<void> {
+    if (!this.unopened.has(id)) return Promise.resolve();
+    return this.serialized(id, async () => {
+      const row = this.unopened.get(id);
+      if (!row || this.closing) return;
+      try {
+        await this.reopen(row);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.unavailable.set(id, reason);
+        this.log(`workspace ${id}: not served, it could not be opened: ${reason}`);
+      } finally {
+        // Only now: a request meanwhile must wait for this open, not find the workspace missing.
+        this.unopened.delete(id);
+      }
+    });
+  }
+
+  /** Whether the start has yet to open workspace `id`. */
+  opening(id: string): boolean {
+    return this.unopened.has(id);
+  }
+
+  /** How many workspaces the start has yet to open. */
+  get stillOpening(): number {
+    return this.unopened.size;
   }
 
   /**
@@ -190,6 +246,12 @@ export class Gateway {
       if (this.ops.get(id) === tail) this.ops.delete(id);
     });
     return next;
+  }
+
+  /** `hibernated(id)` once the start is done with it: what a request that acts on it must ask. */
+  async asleep(id: string): Promise<WorkspaceRow | undefined> {
+    await this.opened(id);
+    return this.hibernated(id);
   }
 
   /** The catalogue row of a workspace that is not served because it is (being) hibernated or resumed. */
@@ -308,6 +370,13 @@ export class Gateway {
       this.lastUse.set(id, this.clock.now());
       return host;
     }
+    if (this.unopened.has(id)) {
+      await this.opened(id);
+      if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
+      return this.host(id);
+    }
+    const reason = this.unavailable.get(id);
+    if (reason !== undefined) throw new ApiError(503, "unavailable", `workspace ${id} could not be opened when the server started: ${reason}`);
     if (this.workspaces.get(id)?.ended) return this.openEnded(id);
     const row = this.hibernated(id);
     if (row) {
@@ -416,6 +485,8 @@ export class Gateway {
   async close(): Promise<void> {
     this.closing = true;
     if (this.poll) clearInterval(this.poll);
+    // The start's opening stops at the workspace it is on.
+    await this.ready;
     // Let a hibernation or resume under way finish: a half-archived workspace would be redone anyway.
     await Promise.all([...this.ops.values()]);
     for (const session of [...this.sessions]) session.end(1001, "server shutting down");

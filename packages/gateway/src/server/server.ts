@@ -21,7 +21,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the gateway over `dataDir` and serves it on host:port. */
+/** Opens the gateway over `dataDir` and serves it on host:port; its workspaces open once it listens (`gateway.ready`). */
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const gateway = await Gateway.open(options);
   const { app, injectWebSocket, wss } = createApp(gateway, webRoutes(options.webDist === undefined ? defaultWebDist() : options.webDist));
@@ -32,6 +32,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   });
   injectWebSocket(server as Parameters<typeof injectWebSocket>[0]);
   const port = (server.address() as AddressInfo).port;
+  void gateway.openInBackground();
   let closing: Promise<void> | undefined;
   return {
     gateway,

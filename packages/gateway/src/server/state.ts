@@ -43,6 +43,17 @@ export const endedSummary = (row: WorkspaceRow, ended: EndedRecord) => ({
   lastSeq: ended.lastSeq,
 });
 
+/** The line of a workspace the start has not opened yet, or could not open (`error` says why). */
+export const unservedSummary = (row: WorkspaceRow, state: "opening" | "unavailable", error?: string) => ({
+  id: row.id,
+  name: row.name,
+  state,
+  demo: row.demo,
+  createdAt: row.createdAt,
+  lastActivityAt: null,
+  ...(error === undefined ? {} : { error }),
+});
+
 /** One line of `GET /workspaces`. */
 export const workspaceSummary = (host: WorkspaceHost) => {
   const s = workspaceStatus(host.projection);

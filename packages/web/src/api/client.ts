@@ -52,6 +52,8 @@ export interface WorkspaceSummary {
   readonly createdAt?: string | number;
   readonly lastActivityAt?: number | null;
   readonly archive?: { readonly hibernatedAt: string } | null;
+  /** Why an `unavailable` workspace could not be opened. */
+  readonly error?: string;
 }
 
 export interface TimelinePage {

@@ -10,6 +10,8 @@ const DEFAULT_MODELS: Record<string, string> = { claude: "claude-opus-4", gemini
 
 /** A workspace's line under its name: agents, open prompts, held locks, and when it was last active, hibernated or ended. */
 const summaryOf = (w: WorkspaceSummary, now: number): string => {
+  if (w.state === "opening") return "being opened since the server started (its log is checked first)";
+  if (w.state === "unavailable") return `could not be opened: ${w.error ?? "unknown error"}`;
   const parts: string[] = [];
   if (w.agents !== undefined) parts.push(fmtCount(w.agents, "agent") + (w.agentsOnline ? ` (${w.agentsOnline} online)` : ""));
   if (w.openPrompts) parts.push(fmtCount(w.openPrompts, "open prompt"));
@@ -20,8 +22,11 @@ const summaryOf = (w: WorkspaceSummary, now: number): string => {
   return parts.join(" · ");
 };
 
+/** How often the list asks again while the server is still opening workspaces after its start. */
+const OPENING_POLL_MS = 1_000;
+
 /** Live workspaces first, then those in the archive, then the terminated; the most recently active first within each. */
-const RANK: Record<string, number> = { hibernating: 1, hibernated: 1, resuming: 1, terminating: 2, terminated: 2 };
+const RANK: Record<string, number> = { hibernating: 1, hibernated: 1, resuming: 1, terminating: 2, terminated: 2, unavailable: 3 };
 const byRelevance = (a: WorkspaceSummary, b: WorkspaceSummary): number =>
   (RANK[a.state] ?? 0) - (RANK[b.state] ?? 0) || (b.lastActivityAt ?? 0) - (a.lastActivityAt ?? 0);
 
@@ -29,7 +34,10 @@ export const Home = () => {
   const [list, { refetch }] = createResource(async () => {
     if (!token()) return { items: [], error: "No token: open the URL printed by `npm start` (it carries ?token=…)." };
     try {
-      return { items: (await api.listWorkspaces()).sort(byRelevance), error: "" };
+      const items = (await api.listWorkspaces()).sort(byRelevance);
+      // Right after a start the server is still opening some: ask again until it is done.
+      if (items.some((w) => w.state === "opening")) setTimeout(() => void refetch(), OPENING_POLL_MS);
+      return { items, error: "" };
     } catch (e) {
       return { items: [], error: e instanceof ApiError ? `${e.status} ${e.code}: ${e.message}` : `gateway unreachable (${String(e)})` };
     }

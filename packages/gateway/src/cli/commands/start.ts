@@ -58,6 +58,8 @@ export const start: Command = {
     }
     const demo = values["no-demo"] !== true;
     if (demo && firstRun) await createDemo(gw);
+    // The demo's runners drive the demo workspaces the start opens in the background.
+    await gw.ready;
     const runners = demo ? startDemoRunners(gw, server.url) : [];
     const signal = await stopped;
     io.err(`${signal}: closing sockets and workspaces`);
