@@ -91,6 +91,12 @@ describe("terminated workspaces", () => {
     const closed = (await api("GET", "/workspaces")).body.items.find((w: { id: string }) => w.id === id);
     expect(closed).toEqual(open);
     expect(server.gateway.hosts.has(id)).toBe(false);
+    // A socket without valid credentials is refused before anything is opened for it.
+    for (const query of ["token=nope", "role=runner&agent=claude&token=nope"]) {
+      const stranger = new Probe(`${server.url.replace("http", "ws")}/api/v2/workspaces/${id}/ws?${query}`);
+      expect((await stranger.closed).code).toBe(4401);
+    }
+    expect(server.gateway.hosts.has(id)).toBe(false);
 
     // A read opens it again, as it was.
     expect((await lastEvent(id)).type).toBe("workspace.terminated");

@@ -42,7 +42,7 @@ const refusal = (error: ApiError): Events => ({ onOpen: (_e, ws) => closeWith(ws
 
 /** Decides what a WebSocket request is (client, runner or replay) and who sent it; throws ApiError. */
 const classify = async (gw: Gateway, c: Context): Promise<(ws: Parameters<NonNullable<Events["onOpen"]>>[1]) => Events> => {
-  const host = await gw.host(params(c, WorkspaceParams).id);
+  const id = params(c, WorkspaceParams).id;
   const q = query(c, WsQuery);
   const secret = q.token ?? bearerOf(c.req.header("authorization"));
   if (secret === undefined) throw unauthorized("a token is required (?token= or Authorization: Bearer)");
@@ -51,8 +51,10 @@ const classify = async (gw: Gateway, c: Context): Promise<(ws: Parameters<NonNul
   if (q.role === "runner") {
     if (q.agent === undefined) throw badRequest("role=runner needs agent=<id>");
     if (q.mode !== undefined || q.since !== undefined || q.from !== undefined || q.speed !== undefined) throw badRequest("role=runner takes only agent and token");
+    // Credentials first: opening a workspace (one closed, or not opened yet since the start) costs seconds.
+    if (!gw.runnerTokens.verify(id, q.agent, secret)) throw unauthorized(`not the runner token of ${q.agent}`);
+    const host = await gw.host(id);
     if (!host.ws.agents.get(q.agent)) throw notFound(`no agent ${q.agent} in workspace ${host.id}`);
-    if (!gw.runnerTokens.verify(host.id, q.agent, secret)) throw unauthorized(`not the runner token of ${q.agent}`);
     const agent = q.agent;
     return (ws) => {
       const session = new RunnerSession(gw, host, agent, secret, ws);
@@ -64,6 +66,7 @@ const classify = async (gw: Gateway, c: Context): Promise<(ws: Parameters<NonNul
   if (!principal) throw unauthorized("the token is unknown, expired or revoked");
   if (!can(principal.role, "read")) throw forbidden(`role ${principal.role} may not read`);
   if (q.agent !== undefined) throw badRequest("agent is only for role=runner");
+  const host = await gw.host(id);
   if (q.mode === "replay") {
     if (q.since !== undefined) throw badRequest("mode=replay takes from, not since");
     const speed = num(q.speed) ?? 1;
