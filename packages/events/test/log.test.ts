@@ -107,6 +107,31 @@ describe("the event log", () => {
     await reopened.close();
   });
 
+  it("gives way between segments while an open checks the chain, when asked to, and opens the same log", async () => {
+    const dir = tempDir();
+    const log = await open(dir, { segmentBytes: 2048 });
+    for (let i = 1; i <= 100; i++) await log.append([note(`event number ${i}`)]);
+    await log.close();
+    const segments = scanLog(nodeStorage(), join(dir, "log"), "ws_test").segments.length;
+    // A server's way: a turn of the event loop after each segment, so a callback waiting for one runs meanwhile.
+    const seen: string[] = [];
+    setImmediate(() => seen.push("another task"));
+    const reopened = await openLog(dir, {
+      workspace: "ws_test",
+      catalogue: testCatalogue,
+      segmentBytes: 2048,
+      giveWay: () => {
+        seen.push("gave way");
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      },
+    });
+    expect(seen.filter((s) => s === "gave way")).toHaveLength(segments);
+    expect(seen.indexOf("another task")).toBeGreaterThan(0);
+    expect(seen.indexOf("another task")).toBeLessThan(seen.length - 1);
+    expect(reopened.head()).toBe(100);
+    await reopened.close();
+  });
+
   it("keeps a second writer out with a clear error", async () => {
     const dir = tempDir();
     const log = await open(dir);

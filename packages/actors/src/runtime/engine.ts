@@ -17,6 +17,8 @@ export interface EngineOptions {
   readonly touchGranularityMs: number;
   /** What a restore just verified of the log (`LogOptions.verified`). */
   readonly verifiedLog?: VerifiedLog | undefined;
+  /** `LogOptions.giveWay`. */
+  readonly giveWay?: (() => Promise<void>) | undefined;
 }
 
 /** What one committed transaction did, in seq order: its envelopes and its post-commit effects. */
@@ -87,6 +89,7 @@ export class Engine {
       storage: options.storage,
       ...(options.random ? { random: options.random } : {}),
       ...(options.verifiedLog ? { verified: options.verifiedLog } : {}),
+      ...(options.giveWay ? { giveWay: options.giveWay } : {}),
     });
     try {
       const snapshot = loadSnapshot(options.storage, dir, log);

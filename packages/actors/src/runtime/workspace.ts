@@ -44,6 +44,8 @@ export interface WorkspaceOptions {
   readonly snapshotStore?: SnapshotStore;
   /** What a restore just verified of the log (`LogOptions.verified`): not checked again on open. */
   readonly verifiedLog?: VerifiedLog | undefined;
+  /** Awaited between log segments while the open checks the chain (`LogOptions.giveWay`). */
+  readonly giveWay?: (() => Promise<void>) | undefined;
 }
 
 const disconnectAll = (tx: Tx) => {
@@ -72,6 +74,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
     snapshotEvery: options.snapshotEvery ?? 1000,
     touchGranularityMs,
     verifiedLog: options.verifiedLog,
+    giveWay: options.giveWay,
   });
   const snapshotStore = options.snapshotStore ?? folderSnapshotStore(storage, joinPath(dir, "archive"));
   const bus = new Bus(engine, random);

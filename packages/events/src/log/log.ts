@@ -9,7 +9,7 @@ import { nodeStorage } from "../storage/node.ts";
 import { joinPath, type AppendFile, type Storage, type StorageLock } from "../storage/storage.ts";
 import { parseLine, readLines, type RawLine } from "./reader.ts";
 import { INDEX_EVERY, logDir, segmentName, type Segment } from "./segments.ts";
-import { scanLog, type TornTail, type VerifiedLog } from "./verify.ts";
+import { scanLogSteps, type ScanResult, type TornTail, type VerifiedLog } from "./verify.ts";
 import { SegmentDigest, vouchedLog } from "./vouch.ts";
 
 /** When an append counts as durable. */
@@ -37,6 +37,11 @@ export interface LogOptions {
    * means the whole chain is checked. See `scanLog`.
    */
   readonly verified?: VerifiedLog;
+  /**
+   * Awaited between segments while the open checks the chain (a million events take ~2 s), so
+   * that a server answers meanwhile. Unset, the check runs in one go, as the simulator needs.
+   */
+  readonly giveWay?: () => Promise<void>;
 }
 
 /** What opening found and repaired. */
@@ -144,7 +149,10 @@ export class EventLog {
     storage.ensureDir(dir);
     const lock = storage.acquireLock(joinPath(dir, "writer.lock"), options.owner ?? `atelier pid ${process.pid}`);
     try {
-      const scanned = scanLog(storage, dir, options.workspace, options.verified, true);
+      const steps = scanLogSteps(storage, dir, options.workspace, options.verified, true);
+      let step: IteratorResult<void, ScanResult>;
+      while (!(step = steps.next()).done) await options.giveWay?.();
+      const scanned = step.value;
       if (scanned.torn) {
         const file = storage.openAppend(scanned.torn.file);
         try {

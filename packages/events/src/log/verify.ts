@@ -87,15 +87,24 @@ export interface WrittenSegment {
  * one its check makes), so that the log can vouch for them when it closes.
  */
 export const scanLog = (storage: Storage, dir: string, workspace?: string, verified?: VerifiedLog, digests = false): ScanResult => {
-  if (verified !== undefined && (workspace === undefined || workspace === verified.workspace)) {
-    const trusted = scan(storage, dir, workspace, verified.segments, digests);
-    if (trusted !== undefined) return trusted;
+  const steps = scanLogSteps(storage, dir, workspace, verified, digests);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
   }
-  return scan(storage, dir, workspace, undefined, digests)!;
 };
 
-/** The scan; with `hint`, undefined when the files do not match it. */
-const scan = (storage: Storage, dir: string, workspace: string | undefined, hint: readonly VerifiedSegment[] | undefined, wantDigests: boolean): ScanResult | undefined => {
+/** `scanLog` one segment read at a time, so that a caller can give way between them (`LogOptions.giveWay`). */
+export function* scanLogSteps(storage: Storage, dir: string, workspace?: string, verified?: VerifiedLog, digests = false): Generator<void, ScanResult> {
+  if (verified !== undefined && (workspace === undefined || workspace === verified.workspace)) {
+    const trusted = yield* scan(storage, dir, workspace, verified.segments, digests);
+    if (trusted !== undefined) return trusted;
+  }
+  return (yield* scan(storage, dir, workspace, undefined, digests))!;
+}
+
+/** The scan, pausing after each segment it read; with `hint`, undefined when the files do not match it. */
+function* scan(storage: Storage, dir: string, workspace: string | undefined, hint: readonly VerifiedSegment[] | undefined, wantDigests: boolean): Generator<void, ScanResult | undefined> {
   const names = storage.list(dir).filter((n) => parseSegmentName(n) !== undefined);
   const segments: Segment[] = [];
   let expected = 1;
@@ -157,9 +166,10 @@ const scan = (storage: Storage, dir: string, workspace: string | undefined, hint
       digest!.lastHash = prevHash;
       digests.push(digest!);
     }
+    yield;
   }
   return { segments, head: expected - 1, lastHash: prevHash, torn, vouched, ...(digests === undefined ? {} : { digests }) };
-};
+}
 
 /**
  * The `written` part of a hint when the file is still exactly what its producer wrote: same stamp,

@@ -148,8 +148,8 @@ export class Gateway {
   /**
    * Opens every catalogued workspace, one after the other, after the server has started
    * listening: verifying a log's chain and rebuilding stale read models take seconds per million
-   * events, and the server should accept and answer meanwhile (between workspaces). A request
-   * for a workspace not reached yet opens it first.
+   * events, and the server should accept and answer meanwhile (between workspaces, and between
+   * a log's segments: `giveWay`). A request for a workspace not reached yet opens it first.
    */
   openInBackground(): Promise<void> {
     this.ready = (async () => {
@@ -341,6 +341,8 @@ export class Gateway {
       clock: this.clock,
       ...(this.options.fsync ? { fsync: this.options.fsync } : {}),
       onError: (error: unknown) => this.log(`projection: ${error instanceof Error ? error.message : String(error)}`),
+      // Requests are answered between a large log's segments while it is checked.
+      giveWay: () => new Promise<void>((resolve) => setImmediate(resolve)),
     };
   }
 

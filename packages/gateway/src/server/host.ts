@@ -19,6 +19,8 @@ export interface HostOptions {
   readonly onError?: (error: unknown) => void;
   /** What a restore just verified of the log: the open does not check it again. */
   readonly verifiedLog?: VerifiedLog | undefined;
+  /** Awaited between log segments while the open checks the chain, so that the server answers meanwhile. */
+  readonly giveWay?: () => Promise<void>;
 }
 
 /**
@@ -50,6 +52,7 @@ export class WorkspaceHost {
       ...(options.clock ? { clock: options.clock } : {}),
       fsync: options.fsync ?? "batch",
       ...(options.verifiedLog ? { verifiedLog: options.verifiedLog } : {}),
+      ...(options.giveWay ? { giveWay: options.giveWay } : {}),
     });
     try {
       const projection = await openProjection(dir, ws.log, { ...(options.onError ? { onError: options.onError } : {}) });
