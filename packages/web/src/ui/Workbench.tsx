@@ -1,7 +1,12 @@
 /** The panels of one timeline, live (studio) or replayed (viewer): the same components either way. */
 import { createSignal, onCleanup, Show, type JSX } from "solid-js";
 import type { ChatItem } from "../model/view.ts";
-import { AgentPanel, Chat, Composer, EventList, FileTree, Lifecycle, Presence } from "./Panels.tsx";
+import { AgentPanel } from "./panels/Agents.tsx";
+import { Chat } from "./panels/Chat.tsx";
+import { Composer } from "./panels/Composer.tsx";
+import { EventList } from "./panels/Events.tsx";
+import { FileTree } from "./panels/Files.tsx";
+import { Lifecycle, Presence } from "./panels/Lifecycle.tsx";
 import { Plots } from "./Plots.tsx";
 import { Timeline, useKeyboard } from "./Timeline.tsx";
 import type { Session } from "./session.ts";
