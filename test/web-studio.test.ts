@@ -301,4 +301,31 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     expect(againErrors).toEqual([]);
     await again.close();
   }, 60_000);
+
+  // Last: it restarts the server.
+  it("a workspace the server could not open at its start: listed unavailable with why, its studio says so instead of an empty timeline", async () => {
+    const { host } = await server.gateway.createWorkspace({ name: "damaged later", agents: [{ agentId: "claude", vendor: "claude", model: "claude-opus-4" }] });
+    const id = host.id;
+    await server.close();
+    const logDir = path.join(dataDir, "workspaces", id, "log");
+    const file = path.join(logDir, fs.readdirSync(logDir).find((n) => n.endsWith(".jsonl"))!);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"name":"damaged later"', '"name":"Damaged later"'));
+    server = await startServer({ dataDir, host: "127.0.0.1", port: 0, webDist: distDir, log: () => undefined });
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/?token=${token}`);
+    const item = page.locator(`[data-testid=ws-item][data-ws=${id}]`);
+    await expect.poll(() => item.locator("span.status").textContent(), { timeout: 15_000 }).toBe("unavailable");
+    expect(await item.locator("[data-testid=ws-summary]").textContent()).toMatch(/^could not be opened: log corrupted in .* at seq 1: hash does not match/);
+    await item.locator("a").click();
+    const card = page.locator("[data-testid=unavailable]");
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.textContent()).toContain(`workspace ${id} could not be opened when the server started: log corrupted`);
+    expect(await page.locator("[data-testid=composer]").count()).toBe(0);
+    await screenshot(page, "studio-unavailable");
+    // The browser reports the 503 it was answered; nothing else went wrong.
+    expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

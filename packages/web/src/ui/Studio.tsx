@@ -1,6 +1,6 @@
 /** A live workspace: history paged in over REST (with progress), then the live socket. */
 import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import { api, requestId } from "../api/client.ts";
+import { api, ApiError, requestId } from "../api/client.ts";
 import { connectLive } from "../api/live.ts";
 import { Replay } from "../model/replay.ts";
 import { fmtAgo, fmtCount, StatusBadge } from "./Badges.tsx";
@@ -83,6 +83,23 @@ const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
     </section>
   );
 };
+
+/** A workspace the server could not open (a damaged log, a missing disk): why, instead of an empty studio. */
+const UnavailableCard = (p: { reason: string }) => (
+  <section class="panel asleep" data-testid="unavailable">
+    <h2>
+      <a href="#/">Workspaces</a>
+    </h2>
+    <p>
+      <StatusBadge status="unavailable" />
+    </p>
+    <p class="error">{p.reason}</p>
+    <p class="muted">
+      Its folder is left as it is. <code>atelier log verify &lt;its folder&gt;</code> names the damage; the server tries to open it again when it next
+      starts.
+    </p>
+  </section>
+);
 
 /** `recent`: how many events of history to load before starting at a snapshot instead (default RECENT_HISTORY). */
 export const Studio = (p: { id: string; recent?: number | "all" }) => {
@@ -170,7 +187,15 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
     await new Promise((r) => setTimeout(r, ASLEEP_POLL_MS));
     if (!stopped && asleep()) await show(await api.status(p.id).catch(() => status));
   };
-  onMount(async () => show(await api.status(p.id).catch(() => undefined)));
+  /** Why the server could not open this workspace at its start, when it could not. */
+  const [unavailable, setUnavailable] = createSignal<string | null>(null);
+  onMount(async () => {
+    const status = await api.status(p.id).catch((e: unknown) => {
+      if (e instanceof ApiError && e.status === 503 && e.code === "unavailable") setUnavailable(e.message);
+      return undefined;
+    });
+    if (!unavailable()) await show(status);
+  });
 
   /** Drops the recent history and the live socket, and loads everything from the log's beginning. */
   const loadAll = async () => {
@@ -247,8 +272,10 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
           </p>
         )}
       </Show>
-      <Show when={asleep()} fallback={<Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />}>
-        {(a) => <AsleepCard asleep={a()} wake={wake} />}
+      <Show when={!unavailable()} fallback={<UnavailableCard reason={unavailable()!} />}>
+        <Show when={asleep()} fallback={<Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />}>
+          {(a) => <AsleepCard asleep={a()} wake={wake} />}
+        </Show>
       </Show>
     </div>
   );
