@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { EXIT, openDb, openProjection, runCheckCommand, runRebuildCommand } from "../src/index.ts";
@@ -47,6 +48,19 @@ describe("atelier check", () => {
     const out = collector();
     expect(await runCheckCommand(dir, out)).toBe(EXIT.differs);
     expect(out.text()).toContain("differing tables: locks, timeline\n");
+  });
+
+  it("says a damaged file is damaged and how to replace it, exit 1", async () => {
+    const dir = await workspace(24);
+    const file = join(dir, "projections.db");
+    const bytes = readFileSync(file);
+    for (let i = 8_192; i < bytes.length - 8_192; i += 7) bytes[i]! ^= 0x5a;
+    writeFileSync(file, bytes);
+    const out = collector();
+    expect(await runCheckCommand(dir, out)).toBe(EXIT.differs);
+    expect(out.text()).toMatch(/^DAMAGED: the projection file cannot be read \(database disk image is malformed\)\nrun `atelier rebuild`/m);
+    expect(await runRebuildCommand(dir, collector())).toBe(EXIT.ok);
+    expect(await runCheckCommand(dir, collector())).toBe(EXIT.ok);
   });
 
   it("fails with exit 2 on a folder without a log", async () => {

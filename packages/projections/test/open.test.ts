@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLog } from "@atelier/events";
@@ -147,6 +147,31 @@ describe("opening a projection", () => {
     await rebuilt.close();
     expect(checkProjection(longDir, long).ok).toBe(true);
     await long.close();
+  });
+
+  it("replaces a damaged file by a rebuild from the log, whatever part of it is damaged", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 36, 2_000);
+    await (await openProjection(dir, log)).close();
+    const file = join(dir, "projections.db");
+    const pristine = readFileSync(file);
+    // Garbage over the header (not a database any more), then over pages in the middle of the file.
+    const damages: Array<[string, (b: Buffer) => void]> = [
+      ["header", (b) => b.fill(0x5a, 0, 100)],
+      ["pages", (b) => { for (let i = 8_192; i < b.length - 8_192; i += 7) b[i]! ^= 0x5a; }],
+    ];
+    for (const [where, damage] of damages) {
+      const bytes = Buffer.from(pristine);
+      damage(bytes);
+      writeFileSync(file, bytes);
+      const projection = await openProjection(dir, log);
+      expect(projection.rebuilt, where).toBe("damaged");
+      expect(projection.seq).toBe(log.head());
+      expect(projection.db.pragma("integrity_check", { simple: true })).toBe("ok");
+      await projection.close();
+      expect(checkProjection(dir, log).ok, where).toBe(true);
+    }
+    await log.close();
   });
 
   it("rebuilds when the projector version changes", async () => {

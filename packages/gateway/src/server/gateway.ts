@@ -63,6 +63,7 @@ const REBUILD_REASONS: Record<RebuildReason, string> = {
   projectors: "their projectors changed",
   "ahead-of-log": "they were ahead of the log",
   "diverged-from-log": "they diverged from the log",
+  damaged: "their file was damaged",
 };
 
 const CLOSE_ENDED_AFTER_MS = 5 * 60_000;

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { joinPath, logDir, nodeStorage, type StorageLock } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
+import { isDamaged } from "../db/open.ts";
 import { checkProjection } from "../rebuild/check.ts";
 import { rebuildProjection } from "../rebuild/rebuild.ts";
 import { readWorkspaceLog } from "../source/log-source.ts";
@@ -72,6 +73,11 @@ export const runCheckCommand = async (dir: string, out: Output, err: Output = ou
     return EXIT.differs;
   } catch (error) {
     bar.end();
+    if (isDamaged(error)) {
+      out.write(`DAMAGED: the projection file cannot be read (${message(error)})\n`);
+      out.write("run `atelier rebuild` on the workspace to replace the projection (a server also replaces it when it opens the workspace)\n");
+      return EXIT.differs;
+    }
     err.write(`atelier: ${message(error)}\n`);
     return EXIT.failed;
   }

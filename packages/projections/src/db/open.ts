@@ -19,6 +19,12 @@ export const PAGE_SIZE = 1024;
 /** A file being built aside (also a rebuild's timeline worker's): no journal, no syncs, one writer, a large cache. */
 export const BULK_PRAGMAS = ["journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -262144"];
 
+/** SQLite's word for a file whose pages are not what it wrote (`SQLITE_CORRUPT*`, `SQLITE_NOTADB`). */
+export const isDamaged = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
+};
+
 export const openDb = (path: string, mode: DbMode): Db => {
   const db = new Database(path, mode === "readonly" ? { readonly: true, fileMustExist: true } : {});
   if (mode === "readonly") return db;

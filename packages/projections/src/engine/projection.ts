@@ -2,11 +2,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type { Envelope } from "@atelier/events";
-import { type Db, openDb } from "../db/open.ts";
+import { type Db, isDamaged, openDb } from "../db/open.ts";
 import { atelierProjectors } from "../projectors/atelier.ts";
 import type { Registry } from "../projectors/registry.ts";
 import type { BuildOptions } from "../rebuild/build.ts";
-import { projectionPath } from "../rebuild/files.ts";
+import { projectionPath, removeDb } from "../rebuild/files.ts";
 import { rebuildProjection } from "../rebuild/rebuild.ts";
 import { migrate, MIGRATIONS } from "../schema/migrations.ts";
 import type { LiveLogSource, LogSource } from "../source/log-source.ts";
@@ -20,7 +20,7 @@ export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
 }
 
 /** Why opening rebuilt the file, if it did. */
-export type RebuildReason = "missing" | "schema" | "projectors" | "ahead-of-log" | "diverged-from-log";
+export type RebuildReason = "missing" | "schema" | "projectors" | "ahead-of-log" | "diverged-from-log" | "damaged";
 
 /**
  * From this many events on, a new file is filled by a rebuild rather than caught up: the rebuild
@@ -134,16 +134,30 @@ export class Projection {
 export const openProjection = async (target: string, log: LiveLogSource, options: ProjectionOptions = {}): Promise<Projection> => {
   const path = projectionPath(target);
   mkdirSync(dirname(path), { recursive: true });
+  try {
+    return openChecked(path, log, options);
+  } catch (error) {
+    if (!isDamaged(error)) throw error;
+    // Read models are a function of the log, so a damaged file is replaced, not repaired.
+    removeDb(path);
+    rebuildProjection(path, log, options);
+    return openChecked(path, log, options, "damaged");
+  }
+};
+
+/** The open of `openProjection` (`rebuilt`: why the caller rebuilt the file first). */
+const openChecked = (path: string, log: LiveLogSource, options: ProjectionOptions, rebuilt?: RebuildReason): Projection => {
   let db = openDb(path, "live");
-  let reason: RebuildReason | undefined;
   try {
     const migrated = migrate(db, options.migrations ?? MIGRATIONS);
-    reason = migrated.replay
-      ? "schema"
-      : migrated.from === 0
-        ? log.head() >= REBUILD_NEW_FILE_MIN ? "missing" : undefined
-        : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors);
-    if (reason !== undefined) {
+    const reason =
+      rebuilt ??
+      (migrated.replay
+        ? "schema"
+        : migrated.from === 0
+          ? log.head() >= REBUILD_NEW_FILE_MIN ? "missing" : undefined
+          : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors));
+    if (reason !== undefined && rebuilt === undefined) {
       db.close();
       rebuildProjection(path, log, options);
       db = openDb(path, "live");
