@@ -45,6 +45,17 @@ const ToolCards = (p: { tools: readonly ToolUse[] }) => {
   );
 };
 
+/** Takes back a queued or running prompt, when the page may. */
+const CancelButton = (p: { item: ChatItem; onCancel: ((item: ChatItem) => void) | undefined }) => (
+  <Show when={p.onCancel}>
+    {(cancel) => (
+      <button class="link" onClick={() => cancel()(p.item)}>
+        cancel
+      </button>
+    )}
+  </Show>
+);
+
 const agentInfo = (view: View, id: string): AgentView | undefined => view.agents.find((a) => a.id === id);
 
 export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void }) => {
@@ -101,22 +112,14 @@ export const Chat = (p: { session: Session; onCancel?: (item: ChatItem) => void 
                 <Show when={item.status === "queued"}>
                   <div class="pending" data-testid="pending">
                     pending{item.position ? ` · #${item.position} in ${item.agent}'s queue` : ""}
-                    <Show when={p.onCancel}>
-                      <button class="link" onClick={() => p.onCancel!(item)}>
-                        cancel
-                      </button>
-                    </Show>
+                    <CancelButton item={item} onCancel={p.onCancel} />
                   </div>
                 </Show>
                 <Show when={item.status === "processing"}>
                   <div class="msg agent streaming" style={{ "border-left-color": colorOf(item.agent) }} data-testid="streaming">
                     <div class="meta">
                       <AgentName id={item.agent} vendor={info()?.vendor} model={info()?.model} /> <StatusBadge status={info()?.status ?? "analyzing"} />
-                      <Show when={p.onCancel}>
-                        <button class="link" onClick={() => p.onCancel!(item)}>
-                          cancel
-                        </button>
-                      </Show>
+                      <CancelButton item={item} onCancel={p.onCancel} />
                     </div>
                     <Show when={tools().length > 0}>
                       <ToolCards tools={tools()} />
