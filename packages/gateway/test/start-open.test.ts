@@ -23,14 +23,16 @@ describe("a server start", () => {
     dirs.push(data);
     const first = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
     const ids: string[] = [];
-    for (const name of ["damaged", "one", "two"]) {
+    for (const name of ["damaged", "one", "two", "bad manifest"]) {
       const { host } = await first.gateway.createWorkspace({ name, agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
       await host.ws.context.set("k", name, "test");
       ids.push(host.id);
     }
-    const [damaged, one, two] = ids as [string, string, string];
+    const [damaged, one, two, badManifest] = ids as [string, string, string, string];
     await first.close();
     damageLog(data, damaged);
+    const manifest = join(data, "workspaces", badManifest, "manifest.json");
+    writeFileSync(manifest, readFileSync(manifest, "utf8").replace(/"schemaVersion": \d+/, '"schemaVersion": "one"'));
 
     const logs: string[] = [];
     const second = await startServer({ dataDir: data, port: 0, webDist: null, log: (line) => logs.push(line) });
@@ -58,11 +60,16 @@ describe("a server start", () => {
       expect(refused.status).toBe(503);
       expect(refused.body.error).toMatchObject({ code: "unavailable", message: expect.stringContaining(`workspace ${damaged} could not be opened when the server started: log corrupted`) });
       expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^workspace ${damaged}: not served, it could not be opened: log corrupted`)));
+      // So is a workspace whose manifest is not one, naming the file and the field.
+      expect(after.body.items.find((w: { id: string }) => w.id === badManifest)).toMatchObject({
+        state: "unavailable",
+        error: expect.stringMatching(new RegExp(`${badManifest}/manifest.json is not a workspace manifest: schemaVersion: .*number`)),
+      });
       // The others are served.
       for (const id of [one, two]) expect(after.body.items.find((w: { id: string }) => w.id === id).state).toMatch(/active|idle/);
       expect((await get(`/workspaces/${one}/status`)).body.workspace).toMatchObject({ id: one, name: "one" });
       const health = await fetch(`${second.url}/healthz`).then((r) => r.json());
-      expect(health).toEqual({ ok: true, workspaces: 2, opening: 0, unavailable: 1 });
+      expect(health).toEqual({ ok: true, workspaces: 2, opening: 0, unavailable: 2 });
     } finally {
       await second.close();
     }
