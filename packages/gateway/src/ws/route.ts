@@ -53,7 +53,12 @@ const classify = async (gw: Gateway, c: Context): Promise<(ws: Parameters<NonNul
     if (q.mode !== undefined || q.since !== undefined || q.from !== undefined || q.speed !== undefined) throw badRequest("role=runner takes only agent and token");
     // Credentials first: opening a workspace (one closed, or not opened yet since the start) costs seconds.
     if (!gw.runnerTokens.verify(id, q.agent, secret)) throw unauthorized(`not the runner token of ${q.agent}`);
-    const host = await gw.host(id);
+    const host = await gw.host(id).catch((error: unknown) => {
+      // In the archive: not now rather than never (4409 is final for a runner). With 4503 the
+      // runner keeps retrying, at most 10 s apart, and is back soon after the workspace resumes.
+      if (error instanceof ApiError && error.code === "hibernated") throw new ApiError(503, "hibernated", error.message, error.details);
+      throw error;
+    });
     if (!host.ws.agents.get(q.agent)) throw notFound(`no agent ${q.agent} in workspace ${host.id}`);
     const agent = q.agent;
     return (ws) => {
