@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { createDemo, startDemoRunners } from "../src/demo/demo.ts";
 import { RunnerClient, scriptedHandler, type RunnerEvent } from "../src/runner/index.ts";
-import { eventually, serverWithWorkspace } from "./support/server.ts";
+import { eventually, serverWithWorkspace, testServer } from "./support/server.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -45,6 +46,24 @@ describe("a runner whose workspace hibernates", () => {
     } finally {
       await runner.close();
       await server.close();
+    }
+  }, 40_000);
+
+  it("the demo's runners are started for a demo workspace that is in the archive, and drive it once it resumes", async () => {
+    const t = await testServer();
+    const demo = await createDemo(t.server.gateway);
+    const runners: RunnerClient[] = [];
+    try {
+      await t.api("POST", `/workspaces/${demo.id}/hibernate`, {});
+      await eventually(async () => (await t.api("GET", `/workspaces/${demo.id}/status`)).body.workspace.state === "hibernated");
+      // As `atelier start` does after a restart that found the demo asleep.
+      runners.push(...startDemoRunners(t.server.gateway, t.server.url, 5));
+      expect(runners).toHaveLength(4);
+      expect((await t.api("POST", `/workspaces/${demo.id}/resume`, {})).status).toBe(200);
+      await eventually(async () => Object.keys((await t.api("GET", `/workspaces/${demo.id}/status`)).body.runners ?? {}).length === 4, 15_000);
+    } finally {
+      await Promise.all(runners.map((r) => r.close()));
+      await t.close();
     }
   }, 40_000);
 });

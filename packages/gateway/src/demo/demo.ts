@@ -21,17 +21,25 @@ export const createDemo = async (gw: Gateway): Promise<WorkspaceHost> => {
   return host;
 };
 
+/** The agents of a demo workspace that runners should drive: open and not ended, or in the archive. */
+const demoAgents = (gw: Gateway, id: string): readonly string[] => {
+  const host = gw.hosts.get(id);
+  if (host) return ["terminating", "terminated"].includes(host.ws.status()) ? [] : host.ws.agents.list().map((a) => a.agentId);
+  return gw.hibernated(id)?.archive?.agents ?? [];
+};
+
 /**
- * Drives every live demo workspace with in-process scripted runners that connect over the real
- * runner socket, like any other runner. Their tokens are re-issued here: only hashes are stored.
+ * Drives every demo workspace with in-process scripted runners that connect over the real runner
+ * socket, like any other runner. Their tokens are re-issued here: only hashes are stored. Runners
+ * of a workspace in the archive keep retrying and take up its prompts once it has resumed.
  */
 export const startDemoRunners = (gw: Gateway, url: string, paceMs?: number): RunnerClient[] => {
   const runners: RunnerClient[] = [];
-  for (const host of gw.hosts.values()) {
-    if (!host.demo || ["terminating", "terminated"].includes(host.ws.status())) continue;
-    for (const { agentId } of host.ws.agents.list()) {
-      const token = gw.runnerTokens.issue(host.id, agentId);
-      runners.push(new RunnerClient({ url, workspace: host.id, agent: agentId, token }, scriptedHandler(agentId, paceMs)));
+  for (const row of gw.workspaces.list()) {
+    if (!row.demo || row.ended) continue;
+    for (const agentId of demoAgents(gw, row.id)) {
+      const token = gw.runnerTokens.issue(row.id, agentId);
+      runners.push(new RunnerClient({ url, workspace: row.id, agent: agentId, token }, scriptedHandler(agentId, paceMs)));
     }
   }
   return runners;
