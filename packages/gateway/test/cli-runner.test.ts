@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.ts";
 import { eventually, serverWithWorkspace } from "./support/server.ts";
@@ -25,4 +27,33 @@ describe("atelier runner --scripted", () => {
     expect([...host.ws.log.read({ from: host.head })][0]!.type).toBe("workspace.terminated");
     await server.close();
   });
+
+  it("as a process of its own, lives through its workspace's hibernation and is back once it resumes", async () => {
+    const { data, server, host } = await serverWithWorkspace("runner-cli-process");
+    dirs.push(data);
+    const id = host.id;
+    const token = server.gateway.runnerTokens.issue(id, "claude");
+    // Its own process: while it waits to reconnect, nothing else may keep it alive (here, vitest would).
+    const main = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", main, "runner", "--scripted", "--url", server.url, "--workspace", id, "--agent", "claude", "--token", token], { stdio: ["ignore", "ignore", "pipe"] });
+    const err: string[] = [];
+    child.stderr.setEncoding("utf8").on("data", (d: string) => err.push(...d.trim().split("\n")));
+    let exit: number | null | undefined;
+    child.on("exit", (code) => (exit = code));
+    try {
+      await eventually(() => host.ws.runners.connected().get("claude") === 1, 20_000);
+      await host.ws.lifecycle.hibernate("ana");
+      await eventually(() => server.gateway.hibernated(id)?.state === "hibernated");
+      // Refused while asleep, and still there to try again.
+      await eventually(() => err.find((l) => l.startsWith("closed 4503")));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(exit).toBeUndefined();
+      const back = await server.gateway.resume(id);
+      await eventually(() => back.ws.runners.connected().get("claude") === 2, 15_000);
+      expect(err).toContain("connected (generation 2)");
+    } finally {
+      child.kill("SIGINT");
+      await server.close();
+    }
+  }, 60_000);
 });

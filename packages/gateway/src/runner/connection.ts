@@ -63,6 +63,8 @@ export class RunnerClient {
   private stopped = false;
   private attempt = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The pending reconnect. Not unref'd: a runner process with nothing else to do must live to reconnect. */
+  private retry: NodeJS.Timeout | undefined;
   private requests = 0;
   private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly inflight = new Map<string, AbortController>();
@@ -177,13 +179,14 @@ export class RunnerClient {
     if (this.generation === 0 && !willReconnect) this.connectedOnce?.reject(new Error(`runner refused: ${code} ${reason}`));
     if (!willReconnect) return;
     const delay = Math.min(10_000, 100 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
-    setTimeout(() => !this.stopped && this.open(), delay).unref();
+    this.retry = setTimeout(() => !this.stopped && this.open(), delay);
   }
 
   /** Closes for good (the agent goes offline; a prompt in flight is requeued). */
   close(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.retry);
     const socket = this.socket;
     if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
@@ -196,6 +199,7 @@ export class RunnerClient {
   kill(): void {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.retry);
     this.socket?.terminate();
   }
 }
