@@ -50,7 +50,8 @@ describe("atelier runner --scripted", () => {
       expect(exit).toBeUndefined();
       const back = await server.gateway.resume(id);
       await eventually(() => back.ws.runners.connected().get("claude") === 2, 15_000);
-      expect(err).toContain("connected (generation 2)");
+      // Its own account of it, once its stderr has come through.
+      await eventually(() => err.includes("connected (generation 2)"));
     } finally {
       child.kill("SIGINT");
       await server.close();
