@@ -144,22 +144,10 @@ function* scan(storage: Storage, dir: string, workspace: string | undefined, hin
       // Only a prefix is trusted: after bytes it does not cover, every line is checked.
       if (hinted.bytes !== data.length) trusting = false;
     } else trusting = false;
-    const ascii = start === data.length || isAscii(data.subarray(start));
-    while (start < data.length) {
-      const end = data.indexOf(NEWLINE, start);
-      if (end === -1) {
-        if (!isLast) throw new LogCorrupted(path, expected, "segment ends in a partial line");
-        torn = { file: path, offset: start, bytes: data.length - start };
-        break;
-      }
-      const seq = expected;
-      prevHash = writerLineHash(data, start, end, seq, prevHash, wsField, ascii) ?? slowLineCheck(data, start, end, seq, prevHash, workspace, path).hash;
-      if (seq === firstSeq || seq - segment.index.at(-1)![0] >= INDEX_EVERY) segment.index.push([seq, start]);
-      segment.lastSeq = seq;
-      segment.bytes = end + 1;
-      expected++;
-      start = end + 1;
-    }
+    const checked = checkLines(data, start, segment, prevHash, isLast, workspace, wsField);
+    prevHash = checked.lastHash;
+    torn = checked.torn;
+    expected = segment.lastSeq + 1;
     segments.push(segment);
     if (digests !== undefined) {
       digest!.update(data.subarray(digest!.bytes, segment.bytes));
@@ -170,6 +158,39 @@ function* scan(storage: Storage, dir: string, workspace: string | undefined, hin
   }
   return { segments, head: expected - 1, lastHash: prevHash, torn, vouched, ...(digests === undefined ? {} : { digests }) };
 }
+
+/**
+ * Checks every line of `data` from byte `start` on, chaining from `prevHash`, and records them in
+ * `segment` (last seq, bytes, index). A plain function, not part of the generator around it: V8
+ * runs this hot loop ~5% slower inside a generator.
+ */
+const checkLines = (
+  data: Buffer,
+  start: number,
+  segment: Segment,
+  prevHash: string,
+  isLast: boolean,
+  workspace: string | undefined,
+  wsField: ReturnType<typeof workspaceField>,
+): { lastHash: string; torn: TornTail | undefined } => {
+  const ascii = start === data.length || isAscii(data.subarray(start));
+  let expected = segment.lastSeq + 1;
+  while (start < data.length) {
+    const end = data.indexOf(NEWLINE, start);
+    if (end === -1) {
+      if (!isLast) throw new LogCorrupted(segment.path, expected, "segment ends in a partial line");
+      return { lastHash: prevHash, torn: { file: segment.path, offset: start, bytes: data.length - start } };
+    }
+    const seq = expected;
+    prevHash = writerLineHash(data, start, end, seq, prevHash, wsField, ascii) ?? slowLineCheck(data, start, end, seq, prevHash, workspace, segment.path).hash;
+    if (seq === segment.firstSeq || seq - segment.index.at(-1)![0] >= INDEX_EVERY) segment.index.push([seq, start]);
+    segment.lastSeq = seq;
+    segment.bytes = end + 1;
+    expected++;
+    start = end + 1;
+  }
+  return { lastHash: prevHash, torn: undefined };
+};
 
 /**
  * The `written` part of a hint when the file is still exactly what its producer wrote: same stamp,
