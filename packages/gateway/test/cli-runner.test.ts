@@ -44,10 +44,12 @@ describe("atelier runner --scripted", () => {
       await eventually(() => host.ws.runners.connected().get("claude") === 1, 20_000);
       await host.ws.lifecycle.hibernate("ana");
       await eventually(() => server.gateway.hibernated(id)?.state === "hibernated");
-      // Refused while asleep, and still there to try again.
-      await eventually(() => err.find((l) => l.startsWith("closed 4503")));
-      await new Promise((r) => setTimeout(r, 500));
+      // Refused while asleep, again and again, and still there to try again; it says so once per reason
+      // (hibernating, then hibernated), not at every retry.
+      const refusals = () => Number(/atelier_ws_refused_total\{code="hibernated"\} (\d+)/.exec(server.gateway.metrics.render())?.[1] ?? 0);
+      await eventually(() => refusals() >= 4, 15_000);
       expect(exit).toBeUndefined();
+      expect(err.filter((l) => l.startsWith("closed 4503")).length).toBeLessThanOrEqual(2);
       const back = await server.gateway.resume(id);
       await eventually(() => back.ws.runners.connected().get("claude") === 2, 15_000);
       // Its own account of it, once its stderr has come through.

@@ -18,6 +18,12 @@ export const runner: Command = {
     // revoked token, a terminated workspace): there is nothing left to serve then.
     let stop: (ended?: string) => void = () => undefined;
     const stopped = new Promise<string | undefined>((resolve) => (stop = resolve));
+    // A workspace in the archive refuses each retry (≤ 10 s apart) the same way: said once, not every time.
+    let lastLine = "";
+    const say = (line: string) => {
+      if (line !== lastLine) io.err(line);
+      lastLine = line;
+    };
     const client = new RunnerClient(
       {
         url: values.url!,
@@ -25,7 +31,7 @@ export const runner: Command = {
         agent: values.agent!,
         token: values.token!,
         onEvent: (e) => {
-          io.err(e.type === "connected" ? `connected (generation ${e.generation})` : e.type === "closed" ? `closed ${e.code} ${e.reason}${e.willReconnect ? ", reconnecting" : ""}` : `rejected ${e.ref}: ${e.code}`);
+          say(e.type === "connected" ? `connected (generation ${e.generation})` : e.type === "closed" ? `closed ${e.code} ${e.reason}${e.willReconnect ? ", reconnecting" : ""}` : `rejected ${e.ref}: ${e.code}`);
           if (e.type === "closed" && !e.willReconnect) stop(`${e.code} ${e.reason}`);
         },
       },
