@@ -114,4 +114,17 @@ describe("terminated workspaces", () => {
     expect(status.body.lastSeq).toBe(closed.lastSeq);
     expect(server.gateway.hosts.has(id)).toBe(true);
   });
+
+  it("one in the archive can be terminated: it is restored to record its end; a bad request wakes nothing", async () => {
+    if (!server) await start();
+    const { id } = await create("asleep, then ended");
+    expect((await api("POST", `/workspaces/${id}/hibernate`, {})).status).toBe(202);
+    await eventually(async () => (await api("GET", `/workspaces/${id}/status`)).body.workspace.state === "hibernated");
+    const bad = await api("DELETE", `/workspaces/${id}?force=1`);
+    expect(bad.status).toBe(400);
+    expect((await api("GET", `/workspaces/${id}/status`)).body.workspace.state).toBe("hibernated");
+    await terminate(id);
+    expect((await lastEvent(id)).type).toBe("workspace.terminated");
+    expect((await api("GET", "/workspaces")).body.items.find((w: { id: string }) => w.id === id).state).toBe("terminated");
+  });
 });

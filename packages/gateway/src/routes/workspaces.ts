@@ -57,12 +57,14 @@ export const workspaceRoutes = (gw: Gateway) => {
     return c.json({ ...workspaceState(host), runners: Object.fromEntries(host.ws.runners.connected()), clients: host.presence() });
   });
 
-  const lifecycle = (path: string, permission: "write" | "manage", act: (host: WorkspaceHost, by: string) => Promise<void>) =>
+  /** `wake`: a workspace in the archive is resumed first instead of answered 409. */
+  const lifecycle = (path: string, permission: "write" | "manage", act: (host: WorkspaceHost, by: string) => Promise<void>, options: { wake?: boolean } = {}) =>
     async (c: Context<AppEnv>) => {
       noQuery(c);
       const principal = requirePermission(c, permission);
-      const host = await gw.host(params(c, WorkspaceParams).id);
+      const id = params(c, WorkspaceParams).id;
       await emptyBody(c);
+      const host = options.wake && (await gw.asleep(id)) ? await gw.resume(id) : await gw.host(id);
       await act(host, principal.name);
       gw.metrics.inc("atelier_lifecycle_requests_total", "Lifecycle requests accepted", { action: path });
       return c.json({ id: host.id, state: host.ws.status() }, 202);
@@ -99,7 +101,8 @@ export const workspaceRoutes = (gw: Gateway) => {
     return c.json({ id, state: host.ws.status() }, 202);
   });
   app.post("/workspaces/:id/renew", lifecycle("renew", "write", (h) => h.ws.lifecycle.renew()));
-  app.delete("/workspaces/:id", lifecycle("terminate", "manage", (h, by) => h.ws.lifecycle.terminate(by)));
+  // A workspace in the archive is restored first: its end is an event in its own log.
+  app.delete("/workspaces/:id", lifecycle("terminate", "manage", (h, by) => h.ws.lifecycle.terminate(by), { wake: true }));
 
   app.put("/workspaces/:id/summary", async (c) => {
     noQuery(c);
