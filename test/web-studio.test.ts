@@ -213,6 +213,23 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("active");
     await expect.poll(() => page.locator("[data-testid=side-by-side]").count()).toBe(1);
     expect(await asleep.count()).toBe(0);
+
+    // In the archive again, it can be terminated from the same card (after a confirmation): it is restored to
+    // record its end, and its studio opens, terminated.
+    await (await server.gateway.host(host.id)).ws.lifecycle.hibernate("ada");
+    await expect.poll(() => server.gateway.hibernated(host.id)?.state, { timeout: 20_000 }).toBe("hibernated");
+    await page.goto("about:blank");
+    await page.goto(`${server.url}/#/ws/${host.id}`);
+    await asleep.waitFor({ timeout: 15_000 });
+    const asked: string[] = [];
+    page.once("dialog", (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await asleep.locator("[data-testid=terminate]").click();
+    await expect.poll(() => page.textContent("[data-testid=ws-status]"), { timeout: 20_000 }).toBe("terminated");
+    expect(asked).toEqual(["Terminate this workspace? Agents stop and it takes no more prompts."]);
+    expect(await asleep.count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -6,6 +6,7 @@ import { Replay } from "../model/replay.ts";
 import { fmtAgo, fmtCount, StatusBadge } from "./Badges.tsx";
 import { createSession } from "./session.ts";
 import { Workbench } from "./Workbench.tsx";
+import { TERMINATE_QUESTION } from "./panels/Lifecycle.tsx";
 import { expose } from "./hooks.ts";
 import { freshRunnerTokens } from "./Home.tsx";
 
@@ -38,7 +39,7 @@ const asleepOf = (status: Record<string, unknown> | undefined): Asleep | undefin
   return { name: w.name ?? "", state: w.state!, heldPrompts: w.heldPrompts ?? 0, archive: w.archive ?? null };
 };
 
-const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
+const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void>; terminate: () => Promise<void> }) => {
   const [waking, setWaking] = createSignal(false);
   // Read through `p` on each use: the card stays while the workspace's line changes under it.
   const archive = () => p.asleep.archive;
@@ -79,7 +80,21 @@ const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void> }) => {
         }}
       >
         {waking() ? "Resuming…" : "Resume"}
-      </button>
+      </button>{" "}
+      <Show when={p.asleep.state === "hibernated"}>
+        <button
+          class="danger"
+          data-testid="terminate"
+          disabled={waking()}
+          onClick={() => {
+            if (!confirm(TERMINATE_QUESTION)) return;
+            setWaking(true);
+            void p.terminate().finally(() => setWaking(false));
+          }}
+        >
+          Terminate
+        </button>
+      </Show>
     </section>
   );
 };
@@ -207,12 +222,13 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
     await open();
   };
 
-  const wake = async () => {
+  /** Resumes (or, with `api.terminate`, ends) a workspace in the archive, then opens its studio. */
+  const wake = async (act: (id: string) => Promise<unknown> = api.resume) => {
     setError("");
     try {
-      await api.resume(p.id);
+      await act(p.id);
     } catch (e) {
-      setError(`could not resume: ${e instanceof Error ? e.message : String(e)}`);
+      setError(`could not ${act === api.resume ? "resume" : "terminate"}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
     // Following a hibernating or resuming workspace, the card may have opened the studio already.
@@ -274,7 +290,7 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
       </Show>
       <Show when={!unavailable()} fallback={<UnavailableCard reason={unavailable()!} />}>
         <Show when={asleep()} fallback={<Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />}>
-          {(a) => <AsleepCard asleep={a()} wake={wake} />}
+          {(a) => <AsleepCard asleep={a()} wake={wake} terminate={() => wake(api.terminate)} />}
         </Show>
       </Show>
     </div>

@@ -3,10 +3,12 @@ import { createSignal, For, Show } from "solid-js";
 import { Avatar, StatusBadge } from "../Badges.tsx";
 import type { Session } from "../session.ts";
 
+export const TERMINATE_QUESTION = "Terminate this workspace? Agents stop and it takes no more prompts.";
+
 export const Lifecycle = (p: { status: string; live: boolean; onAction?: (a: "hibernate" | "resume" | "terminate") => Promise<void> }) => {
   const [err, setErr] = createSignal("");
   const act = (a: "hibernate" | "resume" | "terminate") => async () => {
-    if (a === "terminate" && !confirm("Terminate this workspace? Agents stop and it takes no more prompts.")) return;
+    if (a === "terminate" && !confirm(TERMINATE_QUESTION)) return;
     setErr("");
     try {
       await p.onAction?.(a);
@@ -18,7 +20,8 @@ export const Lifecycle = (p: { status: string; live: boolean; onAction?: (a: "hi
     p.live &&
     ((a === "hibernate" && (p.status === "active" || p.status === "idle")) ||
       (a === "resume" && p.status === "hibernated") ||
-      (a === "terminate" && (p.status === "active" || p.status === "idle")));
+      // One in the archive is restored to record its end (DELETE does both).
+      (a === "terminate" && (p.status === "active" || p.status === "idle" || p.status === "hibernated")));
   return (
     <div class="lifecycle">
       <StatusBadge status={p.status}>
