@@ -23,14 +23,15 @@ describe("a server start", () => {
     dirs.push(data);
     const first = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
     const ids: string[] = [];
-    for (const name of ["damaged", "one", "two", "bad manifest"]) {
+    for (const name of ["damaged", "one", "two", "bad manifest", "gone"]) {
       const { host } = await first.gateway.createWorkspace({ name, agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
       await host.ws.context.set("k", name, "test");
       ids.push(host.id);
     }
-    const [damaged, one, two, badManifest] = ids as [string, string, string, string];
+    const [damaged, one, two, badManifest, gone] = ids as [string, string, string, string, string];
     await first.close();
     damageLog(data, damaged);
+    rmSync(join(data, "workspaces", gone), { recursive: true, force: true });
     const manifest = join(data, "workspaces", badManifest, "manifest.json");
     writeFileSync(manifest, readFileSync(manifest, "utf8").replace(/"schemaVersion": \d+/, '"schemaVersion": "one"'));
 
@@ -65,11 +66,14 @@ describe("a server start", () => {
         state: "unavailable",
         error: expect.stringMatching(new RegExp(`${badManifest}/manifest.json is not a workspace manifest: schemaVersion: .*number`)),
       });
+      // And one whose folder is gone, instead of dropping out of the list.
+      expect(after.body.items.find((w: { id: string }) => w.id === gone)).toMatchObject({ state: "unavailable", name: "gone", error: expect.stringMatching(/its folder .* is missing/) });
+      expect((await get(`/workspaces/${gone}/status`)).status).toBe(503);
       // The others are served.
       for (const id of [one, two]) expect(after.body.items.find((w: { id: string }) => w.id === id).state).toMatch(/active|idle/);
       expect((await get(`/workspaces/${one}/status`)).body.workspace).toMatchObject({ id: one, name: "one" });
       const health = await fetch(`${second.url}/healthz`).then((r) => r.json());
-      expect(health).toEqual({ ok: true, workspaces: 2, opening: 0, unavailable: 2 });
+      expect(health).toEqual({ ok: true, workspaces: 2, opening: 0, unavailable: 3 });
     } finally {
       await second.close();
     }

@@ -220,10 +220,8 @@ export class Gateway {
       this.serve(host, archiveNow);
       return;
     }
-    if (row.state === "open") {
-      this.log(`workspace ${row.id}: folder ${dir} is missing; not served`);
-      return;
-    }
+    // Listed as unavailable with this reason (see `opened`), not left out of the list.
+    if (row.state === "open") throw new Error(`its folder ${dir} is missing`);
     if (row.state !== "hibernated") this.workspaces.setState(row.id, "hibernated");
     if (this.workspaces.held(row.id).length > 0) void this.resume(row.id).catch((e: unknown) => this.log(`waking ${row.id}: ${String(e)}`));
   }
