@@ -188,6 +188,38 @@ describe("opening a projection", () => {
     await log.close();
   });
 
+  it("gives way between a rebuild's transactions when asked, and leaves nothing behind if stopped between them", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 36, 3_000);
+    await (await openProjection(dir, log)).close();
+    const next = renamed("atelier@next");
+    const worker = join(dir, "projections.db.rebuild.timeline");
+
+    // Stopped at the third turn (a server closing meanwhile): the error surfaces, the worker stops and its file goes.
+    let turns = 0;
+    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    const stopping = async () => {
+      turns++;
+      if (turns === 1) await pause(200); // the worker has started and created its file
+      if (turns === 3) throw new Error("closing");
+    };
+    await expect(openProjection(dir, log, { registry: next, batch: 250, timelineWorker: true, giveWay: stopping })).rejects.toThrow("closing");
+    expect(turns).toBe(3);
+    await pause(100);
+    expect(existsSync(worker)).toBe(false);
+
+    turns = 0;
+    const giveWay = () => new Promise<void>((resolve) => setImmediate(() => (turns++, resolve())));
+    const changed = await openProjection(dir, log, { registry: next, batch: 250, timelineWorker: true, giveWay });
+    expect(changed.rebuilt).toBe("projectors");
+    expect(turns).toBe(Math.ceil(log.head() / 250));
+    expect(changed.seq).toBe(log.head());
+    await changed.close();
+    expect(existsSync(worker)).toBe(false);
+    expect(checkProjection(dir, log, { registry: next }).ok).toBe(true);
+    await log.close();
+  });
+
   it("rebuilds when a migration that needs a replay runs, and migrates by user_version", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 34, 500);

@@ -19,7 +19,10 @@ export interface HostOptions {
   readonly onError?: (error: unknown) => void;
   /** What a restore just verified of the log: the open does not check it again. */
   readonly verifiedLog?: VerifiedLog | undefined;
-  /** Awaited between log segments while the open checks the chain, so that the server answers meanwhile. */
+  /**
+   * Awaited between log segments while the open checks the chain, and between a projection
+   * rebuild's transactions, so that the server answers meanwhile.
+   */
   readonly giveWay?: () => Promise<void>;
 }
 
@@ -55,7 +58,10 @@ export class WorkspaceHost {
       ...(options.giveWay ? { giveWay: options.giveWay } : {}),
     });
     try {
-      const projection = await openProjection(dir, ws.log, { ...(options.onError ? { onError: options.onError } : {}) });
+      const projection = await openProjection(dir, ws.log, {
+        ...(options.onError ? { onError: options.onError } : {}),
+        giveWay: options.giveWay,
+      });
       return new WorkspaceHost(id, dir, ws, projection, demo);
     } catch (error) {
       await ws.close();

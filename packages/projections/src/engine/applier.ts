@@ -64,18 +64,23 @@ export class Applier {
 
   /** Applies `source` in transactions of `batch` events, calling `progress` after each commit. */
   applyAll(source: Iterable<Envelope>, batch: number, progress?: (seq: number) => void): void {
+    for (const seq of this.applySteps(source, batch)) progress?.(seq);
+  }
+
+  /** `applyAll` one transaction at a time: yields the seq reached after each commit. */
+  *applySteps(source: Iterable<Envelope>, batch: number): Generator<number, void> {
     let pending: Envelope[] = [];
     for (const event of source) {
       pending.push(event);
       if (pending.length >= batch) {
         this.apply(pending);
         pending = [];
-        progress?.(this.applied);
+        yield this.applied;
       }
     }
     if (pending.length > 0) {
       this.apply(pending);
-      progress?.(this.applied);
+      yield this.applied;
     }
   }
 }

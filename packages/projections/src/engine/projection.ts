@@ -7,7 +7,8 @@ import { atelierProjectors } from "../projectors/atelier.ts";
 import type { Registry } from "../projectors/registry.ts";
 import type { BuildOptions } from "../rebuild/build.ts";
 import { projectionPath, removeDb } from "../rebuild/files.ts";
-import { rebuildProjection } from "../rebuild/rebuild.ts";
+import { rebuildSteps } from "../rebuild/rebuild.ts";
+import { runStepsGivingWay } from "../rebuild/steps.ts";
 import { migrate, MIGRATIONS } from "../schema/migrations.ts";
 import type { LiveLogSource, LogSource } from "../source/log-source.ts";
 import { Applier } from "./applier.ts";
@@ -17,6 +18,11 @@ import { type Checkpoint, readCheckpoint } from "./checkpoint.ts";
 export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
   /** Called when applying live events fails; the projection stays at its checkpoint and retries on the next commit. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Awaited between a rebuild's transactions (10k events, ~0.1 s), so that a server answers
+   * while opening rebuilds a large file. Without it the rebuild runs straight through.
+   */
+  readonly giveWay?: (() => Promise<void>) | undefined;
 }
 
 /** Why opening rebuilt the file, if it did. */
@@ -135,18 +141,21 @@ export const openProjection = async (target: string, log: LiveLogSource, options
   const path = projectionPath(target);
   mkdirSync(dirname(path), { recursive: true });
   try {
-    return openChecked(path, log, options);
+    return await openChecked(path, log, options);
   } catch (error) {
     if (!isDamaged(error)) throw error;
     // Read models are a function of the log, so a damaged file is replaced, not repaired.
     removeDb(path);
-    rebuildProjection(path, log, options);
+    await rebuild(path, log, options);
     return openChecked(path, log, options, "damaged");
   }
 };
 
+const rebuild = (path: string, log: LogSource, options: ProjectionOptions) =>
+  runStepsGivingWay(rebuildSteps(path, log, options), options.giveWay);
+
 /** The open of `openProjection` (`rebuilt`: why the caller rebuilt the file first). */
-const openChecked = (path: string, log: LiveLogSource, options: ProjectionOptions, rebuilt?: RebuildReason): Projection => {
+const openChecked = async (path: string, log: LiveLogSource, options: ProjectionOptions, rebuilt?: RebuildReason): Promise<Projection> => {
   let db = openDb(path, "live");
   try {
     const migrated = migrate(db, options.migrations ?? MIGRATIONS);
@@ -159,7 +168,7 @@ const openChecked = (path: string, log: LiveLogSource, options: ProjectionOption
           : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors));
     if (reason !== undefined && rebuilt === undefined) {
       db.close();
-      rebuildProjection(path, log, options);
+      await rebuild(path, log, options);
       db = openDb(path, "live");
     }
     return new Projection(db, log, options, reason);

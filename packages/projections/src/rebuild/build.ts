@@ -6,6 +6,7 @@ import type { Registry } from "../projectors/registry.ts";
 import { migrate, type Migration, MIGRATIONS } from "../schema/migrations.ts";
 import type { LogSource } from "../source/log-source.ts";
 import { removeDb } from "./files.ts";
+import { runSteps, type Steps } from "./steps.ts";
 import { TimelineBuilder } from "./timeline-builder.ts";
 
 export type Progress = (done: number, total: number) => void;
@@ -83,12 +84,15 @@ const assemble = (into: string, from: string, indexes: readonly Index[]): void =
  * Replays the log into a fresh database file at `path` in large transactions, with no journal
  * (the file is worthless until finished) and indexes built at the end. Returns the last seq.
  */
-export const buildAside = (path: string, source: LogSource, options: BuildOptions): number => {
+export const buildAside = (path: string, source: LogSource, options: BuildOptions): number => runSteps(buildAsideSteps(path, source, options));
+
+/** `buildAside` one transaction at a time (`runStepsGivingWay`). */
+export function* buildAsideSteps(path: string, source: LogSource, options: BuildOptions): Steps<number> {
   removeDb(path);
   const db = openDb(path, "bulk");
   let timeline: TimelineBuilder | undefined;
   let indexes: Index[];
-  let seq: number;
+  let seq: number | undefined;
   try {
     migrate(db, options.migrations ?? MIGRATIONS);
     const total = Math.min(options.to ?? source.head(), source.head());
@@ -96,13 +100,15 @@ export const buildAside = (path: string, source: LogSource, options: BuildOption
     indexes = dropIndexes(db);
     const applier = new Applier(db, options.registry ?? atelierProjectors, timeline);
     options.progress?.(0, total);
-    applier.applyAll(source.read({ from: 1, to: total }), options.batch ?? 10_000, (seq) => options.progress?.(seq, total));
-    seq = applier.seq;
+    for (const reached of applier.applySteps(source.read({ from: 1, to: total }), options.batch ?? 10_000)) {
+      options.progress?.(reached, total);
+      yield;
+    }
     if (timeline === undefined) createIndexes(db, indexes);
-  } catch (error) {
-    timeline?.abort();
-    throw error;
+    seq = applier.seq;
   } finally {
+    // Unfinished (an error, or the caller stopped between steps): the worker's file goes too.
+    if (seq === undefined) timeline?.abort();
     db.close();
   }
   if (timeline !== undefined) {
@@ -115,4 +121,4 @@ export const buildAside = (path: string, source: LogSource, options: BuildOption
     }
   }
   return seq;
-};
+}

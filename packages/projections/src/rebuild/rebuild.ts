@@ -1,6 +1,7 @@
-import { buildAside, type BuildOptions } from "./build.ts";
+import { buildAsideSteps, type BuildOptions } from "./build.ts";
 import { projectionPath, swapIn } from "./files.ts";
 import type { LogSource } from "../source/log-source.ts";
+import { runSteps, type Steps } from "./steps.ts";
 
 export interface RebuildResult {
   /** The last seq the new projection holds. */
@@ -13,10 +14,14 @@ export interface RebuildResult {
  * `options.to`, default its head) into a fresh file beside it, then swaps it in with an atomic
  * rename. Nothing may hold the old file open.
  */
-export const rebuildProjection = (target: string, source: LogSource, options: BuildOptions = {}): RebuildResult => {
+export const rebuildProjection = (target: string, source: LogSource, options: BuildOptions = {}): RebuildResult =>
+  runSteps(rebuildSteps(target, source, options));
+
+/** `rebuildProjection` one transaction at a time (`runStepsGivingWay`). */
+export function* rebuildSteps(target: string, source: LogSource, options: BuildOptions = {}): Steps<RebuildResult> {
   const path = projectionPath(target);
   const aside = `${path}.rebuild`;
-  const seq = buildAside(aside, source, options);
+  const seq = yield* buildAsideSteps(aside, source, options);
   swapIn(aside, path);
   return { seq, path };
-};
+}
