@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -76,6 +76,35 @@ describe("a server start", () => {
       expect(health).toEqual({ ok: true, workspaces: 2, opening: 0, unavailable: 3 });
     } finally {
       await second.close();
+    }
+  }, 30_000);
+
+  it("stops opening at a shutdown instead of finishing a read-model rebuild, and does not call the workspace unavailable", async () => {
+    const data = mkdtempSync(join(tmpdir(), "atelier-start-open-"));
+    dirs.push(data);
+    const first = await startServer({ dataDir: data, port: 0, webDist: null, fsync: "none", log: () => undefined });
+    const { host } = await first.gateway.createWorkspace({ name: "long", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+    // Enough events that opening without its read models rebuilds them (from 1,000 events on).
+    await Promise.all(Array.from({ length: 1_200 }, (_, i) => host.ws.context.set(`k${i}`, "v", "test")));
+    await first.close();
+    const projections = join(data, "workspaces", host.id, "projections.db");
+    rmSync(projections);
+
+    const logs: string[] = [];
+    const second = await startServer({ dataDir: data, port: 0, webDist: null, log: (line) => logs.push(line) });
+    await second.close();
+    // It stopped at its first turn: nothing was rebuilt, nothing is reported damaged.
+    expect(logs.filter((line) => line.includes(host.id))).toEqual([]);
+    expect(second.gateway.unavailable.size).toBe(0);
+    expect(existsSync(projections)).toBe(false);
+
+    const third = await startServer({ dataDir: data, port: 0, webDist: null, log: (line) => logs.push(line) });
+    try {
+      await third.gateway.ready;
+      expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^workspace ${host.id}: read models rebuilt from the log \\(their file was missing\\)`)));
+      expect((await third.gateway.host(host.id)).projection.seq).toBe(host.head);
+    } finally {
+      await third.close();
     }
   }, 30_000);
 });

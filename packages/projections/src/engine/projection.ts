@@ -168,6 +168,9 @@ const openChecked = async (path: string, log: LiveLogSource, options: Projection
           : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors));
     if (reason !== undefined && rebuilt === undefined) {
       db.close();
+      // Just created, it holds nothing: an interrupted rebuild must leave it missing (rebuilt at the
+      // next open), not an empty file with a checkpoint (caught up event by event, ~6x slower).
+      if (reason === "missing") removeDb(path);
       await rebuild(path, log, options);
       db = openDb(path, "live");
     }
