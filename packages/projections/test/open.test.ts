@@ -207,6 +207,7 @@ describe("opening a projection", () => {
     expect(turns).toBe(3);
     await pause(100);
     expect(existsSync(worker)).toBe(false);
+    expect(existsSync(join(dir, "projections.db.rebuild"))).toBe(false);
 
     turns = 0;
     const giveWay = () => new Promise<void>((resolve) => setImmediate(() => (turns++, resolve())));

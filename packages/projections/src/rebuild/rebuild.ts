@@ -1,5 +1,5 @@
 import { buildAsideSteps, type BuildOptions } from "./build.ts";
-import { projectionPath, swapIn } from "./files.ts";
+import { projectionPath, removeDb, swapIn } from "./files.ts";
 import type { LogSource } from "../source/log-source.ts";
 import { runSteps, type Steps } from "./steps.ts";
 
@@ -21,7 +21,13 @@ export const rebuildProjection = (target: string, source: LogSource, options: Bu
 export function* rebuildSteps(target: string, source: LogSource, options: BuildOptions = {}): Steps<RebuildResult> {
   const path = projectionPath(target);
   const aside = `${path}.rebuild`;
-  const seq = yield* buildAsideSteps(aside, source, options);
+  let seq: number | undefined;
+  try {
+    seq = yield* buildAsideSteps(aside, source, options);
+  } finally {
+    // Failed or stopped between steps: the unfinished file is worthless.
+    if (seq === undefined) removeDb(aside);
+  }
   swapIn(aside, path);
   return { seq, path };
 }

@@ -58,9 +58,10 @@ export const start: Command = {
     }
     const demo = values["no-demo"] !== true;
     if (demo && firstRun) await createDemo(gw);
-    // The demo's runners drive the demo workspaces the start opens in the background.
-    await gw.ready;
-    const runners = demo ? startDemoRunners(gw, server.url) : [];
+    // The demo's runners drive the demo workspaces the start opens in the background. A signal
+    // meanwhile is not kept waiting for the start: closing stops it at its next step.
+    const opened = await Promise.race([gw.ready.then(() => true), stopped.then(() => false)]);
+    const runners = demo && opened ? startDemoRunners(gw, server.url) : [];
     const signal = await stopped;
     io.err(`${signal}: closing sockets and workspaces`);
     await Promise.all(runners.map((r) => r.close()));
