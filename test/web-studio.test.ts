@@ -11,6 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@atelier/gateway";
 import { RunnerClient, scriptedHandler } from "@atelier/gateway/runner";
+import { fillableDisk } from "../packages/gateway/test/support/disk.ts";
 import { distDir, ensureWebBuild, haveChromium, launch, screenshot, watchErrors } from "./helpers/browser.ts";
 
 interface Hooks {
@@ -317,6 +318,44 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await expect.poll(() => host.clients.size).toBe(1);
     expect(againErrors).toEqual([]);
     await again.close();
+  }, 60_000);
+
+  it("a workspace whose log failed (a full disk): its studio says why and opens it by itself once the server has reopened it", async () => {
+    const { disk, storage } = fillableDisk();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atelier-web-full-"));
+    const full = await startServer({ dataDir: dir, host: "127.0.0.1", port: 0, webDist: distDir, storage, log: () => undefined });
+    try {
+      const owner = full.gateway.tokens.create("owner", "ada").token;
+      const { host } = await full.gateway.createWorkspace({ name: "on a full disk", agents: [{ agentId: "claude", vendor: "claude", model: "claude-opus-4" }] });
+      const id = host.id;
+      const api = (method: string, p: string, body?: unknown) =>
+        fetch(`${full.url}/api/v2${p}`, { method, headers: { authorization: `Bearer ${owner}`, "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const errors = watchErrors(page);
+      await page.goto(`${full.url}/?token=${owner}`);
+      await page.locator(`[data-testid=ws-item][data-ws=${id}]`).waitFor();
+
+      disk.full = true;
+      // The first failure closes it for 1 s; once reopened (the disk still full), the next one for 2 s: time to open its page.
+      expect((await api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: "one" })).status).toBe(503);
+      await expect.poll(async () => (await api("GET", `/workspaces/${id}/status`)).status, { timeout: 5_000 }).toBe(200);
+      expect((await api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: "two" })).status).toBe(503);
+      await page.evaluate((ws) => void ((globalThis as unknown as { location: { hash: string } }).location.hash = `#/ws/${ws}`), id);
+      const card = page.locator("[data-testid=unavailable]");
+      await card.waitFor({ timeout: 5_000 });
+      expect(await card.textContent()).toMatch(/is not served for now: its log failed \(.*ENOSPC.*\).*Its log could not be written/);
+      await screenshot(page, "studio-log-failed");
+
+      disk.full = false;
+      // No reload: the page asks again and opens the workspace once it is served.
+      await page.locator("[data-testid=composer]").waitFor({ timeout: 10_000 });
+      expect(await card.count()).toBe(0);
+      expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
+      await page.close();
+    } finally {
+      await full.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   // Last: it restarts the server.

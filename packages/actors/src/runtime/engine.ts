@@ -58,6 +58,7 @@ export class Engine {
   private queuedSnapshot: Promise<void> | undefined;
   private readonly armed = new Map<string, Map<string, Timer>>();
   private readonly listeners = new Set<(c: Committed) => void>();
+  private readonly failureListeners = new Set<(error: Error) => void>();
   private failure: Error | undefined;
   private closed = false;
   private inflight = 0;
@@ -208,6 +209,13 @@ export class Engine {
     this.disarmAll();
     this.inflight = 0;
     for (const w of this.idleWaiters.splice(0)) w();
+    for (const listener of this.failureListeners) listener(error);
+  }
+
+  /** Calls `listener` once, when the log fails (the workspace must then be closed and reopened). */
+  onFailed(listener: (error: Error) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   get failed(): Error | undefined {

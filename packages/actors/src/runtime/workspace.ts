@@ -200,6 +200,10 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
     timers: () => engine.armedTimers(),
     /** Resolves once every accepted command is durable. */
     settled: () => engine.settled(),
+    /** The log's failure, if it failed: every command is refused until the workspace is reopened. */
+    failed: (): Error | undefined => engine.failed,
+    /** Calls `listener` when the log fails (a full disk, an I/O error); returns the unsubscribe. */
+    onFailed: (listener: (error: Error) => void) => engine.onFailed(listener),
     snapshot: () => engine.snapshot(),
     close: async () => {
       runners.stop();

@@ -63,7 +63,7 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
     lastActivityAt: workspaceStatus(host.projection)?.lastActivityAt ?? null,
   };
   ctx.catalog.setState(host.id, "hibernating", pending);
-  await host.close();
+  await host.close("workspace hibernated: reconnect once it resumes");
   const result = await hibernateFolder({
     workspaceDir: host.dir,
     location,

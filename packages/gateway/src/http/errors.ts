@@ -1,5 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { CommandRejected } from "@atelier/actors";
+import { LogFailed } from "@atelier/events";
 
 /** An error the API answers with `{ error: { code, message, details } }`. */
 export class ApiError extends Error {
@@ -41,6 +42,9 @@ export const toApiError = (error: unknown): ApiError | undefined => {
       ...(error.entity !== undefined ? { entity: error.entity } : {}),
       ...(error.state !== undefined ? { state: error.state } : {}),
     });
+  }
+  if (error instanceof LogFailed) {
+    return new ApiError(503, "log_failed", `the workspace's log could not be written, so this was not recorded (${error.reason}); the workspace is closed and reopened from its log`);
   }
   return undefined;
 };

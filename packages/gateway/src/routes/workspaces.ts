@@ -41,8 +41,8 @@ export const workspaceRoutes = (gw: Gateway) => {
       if (sleeping) return [hibernatedSummary(gw, sleeping)];
       if (row.ended) return [endedSummary(row, row.ended)];
       if (gw.opening(row.id)) return [unservedSummary(row, "opening")];
-      const reason = gw.unavailable.get(row.id);
-      return reason === undefined ? [] : [unservedSummary(row, "unavailable", reason)];
+      const unavailable = gw.unavailable.get(row.id);
+      return unavailable === undefined ? [] : [unservedSummary(row, "unavailable", unavailable.reason)];
     });
     return c.json({ items });
   });

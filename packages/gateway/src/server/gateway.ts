@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type StorageLock } from "@atelier/events";
+import { LogFailed, nodeStorage, systemClock, type Clock, type FsyncPolicy, type Storage, type StorageLock } from "@atelier/events";
 import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
 import { type RebuildReason, workspaceStatus } from "@atelier/projections";
 import { archiveHost, gatewayLockPath, removeWipeLeftovers, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
@@ -15,7 +15,7 @@ import { openCatalog, type CatalogDb } from "../catalog/catalog.ts";
 import { WorkspaceCatalog } from "../catalog/workspaces.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { newManifest, readManifest, workspaceDir, writeManifest } from "./folder.ts";
-import { WorkspaceHost } from "./host.ts";
+import { type HostOptions, WorkspaceHost } from "./host.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
 import { Mirrors } from "./mirrors.ts";
@@ -39,6 +39,14 @@ export interface GatewayOptions {
    * (default 5 minutes); its folder stays and it is opened again when someone reads it.
    */
   readonly closeEndedAfterMs?: number;
+  /** The storage driver of the workspaces' logs and snapshots (default: the local file system). */
+  readonly storage?: Storage;
+}
+
+/** Why a catalogued workspace is not served: the start could not open it, or its log failed and it is not reopened yet. */
+export interface Unavailable {
+  readonly reason: string;
+  readonly since: "start" | "log-failure";
 }
 
 /** An open socket whose credentials are re-checked when tokens change or expire (I18). */
@@ -68,6 +76,13 @@ const REBUILD_REASONS: Record<RebuildReason, string> = {
 
 const CLOSE_ENDED_AFTER_MS = 5 * 60_000;
 
+/**
+ * A workspace whose log failed is reopened after 1 s, then after twice as long each time the
+ * reopen fails or the log fails again soon after it (a disk still full), up to a minute.
+ */
+const REOPEN_FIRST_MS = 1_000;
+const REOPEN_MAX_MS = 60_000;
+
 const newWorkspaceId = (): string => `ws_${randomBytes(8).toString("hex")}`;
 
 /**
@@ -94,8 +109,13 @@ export class Gateway {
   private readonly lastUse = new Map<string, number>();
   /** Catalogued workspaces the start has not opened yet: opened in the background, or first when asked for. */
   private readonly unopened = new Map<string, WorkspaceRow>();
-  /** Workspaces the start could not open, with why: listed, answered with a 503, tried again at the next start. */
-  readonly unavailable = new Map<string, string>();
+  /**
+   * Workspaces not served, with why: listed, answered with a 503. One the start could not open is
+   * tried again at the next start; one whose log failed is reopened in the background (`recover`).
+   */
+  readonly unavailable = new Map<string, Unavailable>();
+  /** The pending reopen of each workspace whose log failed, and its delay (doubled while it keeps failing). */
+  private readonly reopening = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number; reopenedAt: number | undefined }>();
   /** Resolves once the start has opened every catalogued workspace (or found it unavailable); see `openInBackground`. */
   ready: Promise<void> = Promise.resolve();
 
@@ -111,7 +131,7 @@ export class Gateway {
     this.archive = options.archive ?? archiveSettings(options.dataDir, {}, {});
     this.metrics.gauge("atelier_workspaces_open", "Workspaces open in this gateway", () => [[{}, this.hosts.size]]);
     this.metrics.gauge("atelier_ws_sessions", "Open WebSocket sessions", () => [[{}, this.sessions.size]]);
-    this.metrics.gauge("atelier_workspaces_unavailable", "Workspaces the start could not open", () => [[{}, this.unavailable.size]]);
+    this.metrics.gauge("atelier_workspaces_unavailable", "Workspaces not served: the start could not open them, or their log failed", () => [[{}, this.unavailable.size]]);
   }
 
   /**
@@ -175,7 +195,7 @@ export class Gateway {
         // Stopped by a shutdown (`giveWay`): not damaged, the next start opens it.
         if (this.closing) return;
         const reason = error instanceof Error ? error.message : String(error);
-        this.unavailable.set(id, reason);
+        this.unavailable.set(id, { reason, since: "start" });
         this.log(`workspace ${id}: not served, it could not be opened: ${reason}`);
       } finally {
         // Only now: a request meanwhile must wait for this open, not find the workspace missing.
@@ -337,10 +357,11 @@ export class Gateway {
     (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
   }
 
-  private hostOptions() {
+  private hostOptions(): HostOptions {
     return {
       clock: this.clock,
       ...(this.options.fsync ? { fsync: this.options.fsync } : {}),
+      ...(this.options.storage ? { storage: this.options.storage } : {}),
       onError: (error: unknown) => this.log(`projection: ${error instanceof Error ? error.message : String(error)}`),
       giveWay: () => this.giveWay(),
     };
@@ -369,7 +390,57 @@ export class Gateway {
       }
     });
     host.onClose(off);
+    host.onClose(host.ws.onFailed((error) => void this.recover(host, error)));
     if (archiveNow && host.ws.status() === "hibernated") void this.archiveWorkspace(host).catch(() => undefined);
+  }
+
+  /**
+   * A workspace whose log failed (a full disk, an I/O error) refuses every command, and its
+   * actors' timers are stopped: it is closed, listed unavailable with why, and reopened from its
+   * log in the background, which recovers what was durable, until a reopen holds.
+   */
+  private recover(host: WorkspaceHost, error: Error): Promise<void> {
+    return this.serialized(host.id, async () => {
+      if (this.closing || this.hosts.get(host.id) !== host) return;
+      const last = this.reopening.get(host.id);
+      // Failed again soon after a reopen: the cause is still there, so wait longer.
+      const again = last?.reopenedAt !== undefined && this.clock.now() - last.reopenedAt < REOPEN_MAX_MS;
+      const delayMs = again ? Math.min(last!.delayMs * 2, REOPEN_MAX_MS) : REOPEN_FIRST_MS;
+      // Listed and answered as unavailable from now on, not missing while it closes.
+      const cause = error instanceof LogFailed ? error.reason : error.message;
+      this.unavailable.set(host.id, { reason: `its log failed (${cause}); it is reopened from its log ${delayMs / 1000} s after that`, since: "log-failure" });
+      this.hosts.delete(host.id);
+      this.lastUse.delete(host.id);
+      this.log(`workspace ${host.id}: its log failed, closing it; reopened in ${delayMs / 1000} s: ${cause}`);
+      await this.mirrors?.detach(host.id);
+      await host.close("the workspace's log failed: reconnect once it is reopened").catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
+      this.scheduleReopen(host.id, delayMs, cause);
+    });
+  }
+
+  private scheduleReopen(id: string, delayMs: number, cause: string): void {
+    const timer = setTimeout(() => void this.reopenFailed(id, delayMs, cause), delayMs);
+    timer.unref();
+    this.reopening.set(id, { timer, delayMs, reopenedAt: undefined });
+  }
+
+  private reopenFailed(id: string, delayMs: number, cause: string): Promise<void> {
+    return this.serialized(id, async () => {
+      const row = this.workspaces.get(id);
+      if (this.closing || !row || this.hosts.has(id)) return;
+      try {
+        await this.reopen(row);
+        this.unavailable.delete(id);
+        this.reopening.set(id, { timer: undefined, delayMs, reopenedAt: this.clock.now() });
+        this.log(`workspace ${id}: reopened after its log failed`);
+      } catch (error) {
+        const next = Math.min(delayMs * 2, REOPEN_MAX_MS);
+        const why = error instanceof Error ? error.message : String(error);
+        this.unavailable.set(id, { reason: `its log failed (${cause}), and reopening it failed (${why}); tried again ${next / 1000} s after that`, since: "log-failure" });
+        this.log(`workspace ${id}: reopening after its log failed did not hold, tried again in ${next / 1000} s: ${why}`);
+        this.scheduleReopen(id, next, cause);
+      }
+    });
   }
 
   /**
@@ -387,8 +458,11 @@ export class Gateway {
       if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
       return this.host(id);
     }
-    const reason = this.unavailable.get(id);
-    if (reason !== undefined) throw new ApiError(503, "unavailable", `workspace ${id} could not be opened when the server started: ${reason}`);
+    const unavailable = this.unavailable.get(id);
+    if (unavailable !== undefined) {
+      const why = unavailable.since === "start" ? "could not be opened when the server started" : "is not served for now";
+      throw new ApiError(503, "unavailable", `workspace ${id} ${why}: ${unavailable.reason}`, { since: unavailable.since });
+    }
     if (this.workspaces.get(id)?.ended) return this.openEnded(id);
     const row = this.hibernated(id);
     if (row) {
@@ -416,7 +490,7 @@ export class Gateway {
   }
 
   /** Counts a socket on `host` (an unused terminated workspace is closed only without any); returns its detach. */
-  attach(host: WorkspaceHost, onHostClose: () => void): () => void {
+  attach(host: WorkspaceHost, onHostClose: (reason: string) => void): () => void {
     const detach = host.attachSocket(onHostClose);
     return () => {
       detach();
@@ -497,6 +571,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.closing = true;
     if (this.poll) clearInterval(this.poll);
+    for (const { timer } of this.reopening.values()) clearTimeout(timer);
     // The start's opening stops at the next step of the workspace it is on (`giveWay`).
     await this.ready;
     // Let a hibernation or resume under way finish: a half-archived workspace would be redone anyway.

@@ -1,4 +1,4 @@
-import type { Clock, Envelope, FsyncPolicy, VerifiedLog } from "@atelier/events";
+import type { Clock, Envelope, FsyncPolicy, Storage, VerifiedLog } from "@atelier/events";
 import { openWorkspace, type Workspace } from "@atelier/actors";
 import { openProjection, type Projection } from "@atelier/projections";
 
@@ -16,6 +16,8 @@ export interface ClientSink {
 export interface HostOptions {
   readonly clock?: Clock;
   readonly fsync?: FsyncPolicy;
+  /** The storage driver of the log and snapshots (default: the local file system). */
+  readonly storage?: Storage;
   readonly onError?: (error: unknown) => void;
   /** What a restore just verified of the log: the open does not check it again. */
   readonly verifiedLog?: VerifiedLog | undefined;
@@ -33,7 +35,7 @@ export interface HostOptions {
 export class WorkspaceHost {
   readonly clients = new Set<ClientSink>();
   private readonly unsubscribe: () => void;
-  private readonly closeHooks = new Set<() => void>();
+  private readonly closeHooks = new Set<(reason: string) => void>();
   private attached = 0;
 
   private constructor(
@@ -54,6 +56,7 @@ export class WorkspaceHost {
       name,
       ...(options.clock ? { clock: options.clock } : {}),
       fsync: options.fsync ?? "batch",
+      ...(options.storage ? { storage: options.storage } : {}),
       ...(options.verifiedLog ? { verifiedLog: options.verifiedLog } : {}),
       ...(options.giveWay ? { giveWay: options.giveWay } : {}),
     });
@@ -99,10 +102,10 @@ export class WorkspaceHost {
   }
 
   /**
-   * Counts a socket on this workspace; `onHostClose` runs if the host closes under it. Returns
-   * the detach, to call when the socket ends (once is enough; more is harmless).
+   * Counts a socket on this workspace; `onHostClose` runs, with why, if the host closes under it.
+   * Returns the detach, to call when the socket ends (once is enough; more is harmless).
    */
-  attachSocket(onHostClose: () => void): () => void {
+  attachSocket(onHostClose: (reason: string) => void): () => void {
     this.attached++;
     const off = this.onClose(onHostClose);
     let detached = false;
@@ -114,16 +117,19 @@ export class WorkspaceHost {
     };
   }
 
-  /** Runs `hook` when the host closes (its sockets are closed then); returns the unsubscribe. */
-  onClose(hook: () => void): () => void {
+  /** Runs `hook` with why when the host closes (its sockets are closed then); returns the unsubscribe. */
+  onClose(hook: (reason: string) => void): () => void {
     this.closeHooks.add(hook);
     return () => void this.closeHooks.delete(hook);
   }
 
-  /** Stops fan-out and closes the projection and the log (the log writes a final snapshot). */
-  async close(): Promise<void> {
+  /**
+   * Stops fan-out and closes the projection and the log (the log writes a final snapshot).
+   * `reason` is what its sockets are told as they are closed.
+   */
+  async close(reason = "workspace closed: reconnect to open it again"): Promise<void> {
     this.unsubscribe();
-    for (const hook of [...this.closeHooks]) hook();
+    for (const hook of [...this.closeHooks]) hook(reason);
     this.closeHooks.clear();
     await this.ws.close();
     // Awaited: its checkpointer stops first, and the file must be closed before the folder is archived or wiped.

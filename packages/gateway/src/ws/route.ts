@@ -120,14 +120,14 @@ export const wsRoutes = (gw: Gateway, upgradeWebSocket: UpgradeWebSocket<WebSock
       }
       // The events object must exist before the socket does; the session binds on open.
       let events: Events | undefined;
-      // A workspace that hibernates closes its host: its sockets are closed (1012, service
-      // restart) and reconnect once it has resumed.
+      // A workspace that hibernates (or whose log failed) closes its host: its sockets are closed
+      // (1012, service restart) with why, and reconnect once it is served again.
       const host = gw.hosts.get(params(c, WorkspaceParams).id);
       let off: (() => void) | undefined;
       return {
         onOpen: (e, ws) => {
           events = attach(ws);
-          off = host && gw.attach(host, () => closeWith(ws, 1012, "workspace hibernated: reconnect once it resumes"));
+          off = host && gw.attach(host, (reason) => closeWith(ws, 1012, reason));
           events.onOpen?.(e, ws);
         },
         onMessage: (e, ws) => events?.onMessage?.(e, ws),

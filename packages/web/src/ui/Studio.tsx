@@ -99,8 +99,14 @@ const AsleepCard = (p: { asleep: Asleep; wake: () => Promise<void>; terminate: (
   );
 };
 
-/** A workspace the server could not open (a damaged log, a missing disk): why, instead of an empty studio. */
-const UnavailableCard = (p: { reason: string }) => (
+/** Why the server does not serve a workspace; `retrying` when it reopens it on its own (its log failed while served). */
+interface Unserved {
+  readonly reason: string;
+  readonly retrying: boolean;
+}
+
+/** A workspace the server could not open (a damaged log, a missing disk, a full one): why, instead of an empty studio. */
+const UnavailableCard = (p: { unserved: Unserved }) => (
   <section class="panel asleep" data-testid="unavailable">
     <h2>
       <a href="#/">Workspaces</a>
@@ -108,11 +114,21 @@ const UnavailableCard = (p: { reason: string }) => (
     <p>
       <StatusBadge status="unavailable" />
     </p>
-    <p class="error">{p.reason}</p>
-    <p class="muted">
-      Its folder is left as it is. <code>atelier log verify &lt;its folder&gt;</code> names the damage; the server tries to open it again when it next
-      starts.
-    </p>
+    <p class="error">{p.unserved.reason}</p>
+    <Show
+      when={p.unserved.retrying}
+      fallback={
+        <p class="muted">
+          Its folder is left as it is. <code>atelier log verify &lt;its folder&gt;</code> names the damage; the server tries to open it again when it next
+          starts.
+        </p>
+      }
+    >
+      <p class="muted">
+        Its log could not be written (a full disk, an I/O error). Nothing it acknowledged is lost: the server reopens it from its log on its own, waiting
+        longer each time it fails again, and this page opens it as soon as it is served.
+      </p>
+    </Show>
   </section>
 );
 
@@ -202,14 +218,27 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
     await new Promise((r) => setTimeout(r, ASLEEP_POLL_MS));
     if (!stopped && asleep()) await show(await api.status(p.id).catch(() => status));
   };
-  /** Why the server could not open this workspace at its start, when it could not. */
-  const [unavailable, setUnavailable] = createSignal<string | null>(null);
+  /** Why the server does not serve this workspace, when it does not. */
+  const [unavailable, setUnavailable] = createSignal<Unserved | null>(null);
+  /** The workspace's status; null while it is unavailable for good (until the server's next start). */
+  const firstStatus = async (): Promise<Record<string, unknown> | undefined | null> => {
+    for (;;) {
+      try {
+        return await api.status(p.id);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 503 && e.code === "unavailable")) return undefined;
+        const retrying = (e.details as { since?: string } | undefined)?.since === "log-failure";
+        setUnavailable({ reason: e.message, retrying });
+        if (!retrying || stopped) return null;
+        await new Promise((r) => setTimeout(r, ASLEEP_POLL_MS));
+      }
+    }
+  };
   onMount(async () => {
-    const status = await api.status(p.id).catch((e: unknown) => {
-      if (e instanceof ApiError && e.status === 503 && e.code === "unavailable") setUnavailable(e.message);
-      return undefined;
-    });
-    if (!unavailable()) await show(status);
+    const status = await firstStatus();
+    if (status === null) return;
+    setUnavailable(null);
+    await show(status);
   });
 
   /** Drops the recent history and the live socket, and loads everything from the log's beginning. */
@@ -288,7 +317,7 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
           </p>
         )}
       </Show>
-      <Show when={!unavailable()} fallback={<UnavailableCard reason={unavailable()!} />}>
+      <Show when={!unavailable()} fallback={<UnavailableCard unserved={unavailable()!} />}>
         <Show when={asleep()} fallback={<Workbench session={session} actions={actions} connection={conn()} title={<a href="#/">Workspaces</a>} />}>
           {(a) => <AsleepCard asleep={a()} wake={wake} terminate={() => wake(api.terminate)} />}
         </Show>
