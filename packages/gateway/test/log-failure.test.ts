@@ -44,4 +44,26 @@ describe("a workspace whose log fails (a full disk)", () => {
       await t.close();
     }
   }, 30_000);
+
+  it("a full catalogue (SQLITE_FULL) is answered as a full disk, not an internal error, and changes nothing", async () => {
+    const t = await testServer();
+    try {
+      const catalog = t.server.gateway.catalog;
+      // The catalogue may not grow by a page: SQLite's own "database or disk is full", without filling a real disk.
+      catalog.pragma(`max_page_count = ${catalog.pragma("page_count", { simple: true }) as number}`);
+      let before: unknown;
+      let refused: Awaited<ReturnType<typeof t.api>> | undefined;
+      for (let i = 0; i < 500 && refused === undefined; i++) {
+        before = (await t.api("GET", "/tokens")).body;
+        const answer = await t.api("POST", "/tokens", { role: "viewer", name: `viewer ${i}` });
+        if (answer.status !== 201) refused = answer;
+      }
+      expect(refused).toMatchObject({ status: 507, body: { error: { code: "disk_full", message: expect.stringContaining("disk is full") } } });
+      expect((await t.api("GET", "/tokens")).body).toEqual(before);
+      catalog.pragma("max_page_count = 1073741823");
+      expect((await t.api("POST", "/tokens", { role: "viewer", name: "one more" })).status).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -34,6 +34,12 @@ const rejectionStatus: Record<CommandRejected["code"], ContentfulStatusCode> = {
   unavailable: 503,
 };
 
+/** A write refused for want of space: the file system's ENOSPC or SQLite's SQLITE_FULL (a log's own failure is `LogFailed`). */
+const diskFull = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return !(error instanceof LogFailed) && (code === "ENOSPC" || code === "SQLITE_FULL");
+};
+
 /** The API error for anything thrown by a handler; undefined for an unexpected failure (a 500). */
 export const toApiError = (error: unknown): ApiError | undefined => {
   if (error instanceof ApiError) return error;
@@ -42,6 +48,9 @@ export const toApiError = (error: unknown): ApiError | undefined => {
       ...(error.entity !== undefined ? { entity: error.entity } : {}),
       ...(error.state !== undefined ? { state: error.state } : {}),
     });
+  }
+  if (diskFull(error)) {
+    return new ApiError(507, "disk_full", `the server's disk is full, so this was not done: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (error instanceof LogFailed) {
     return new ApiError(503, "log_failed", `the workspace's log could not be written, so this was not recorded (${error.reason}); the workspace is closed and reopened from its log`);
