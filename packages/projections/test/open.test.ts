@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -81,6 +82,14 @@ describe("opening a projection", () => {
       expect(checkProjection(w.dir, w.log).ok).toBe(true);
       await w.log.close();
     }
+  });
+
+  it("closes every projection of a process that has nothing else to do (the checkpoint thread's answers keep it alive)", async () => {
+    const dirs = [tempDir(), tempDir(), tempDir()];
+    for (const [i, dir] of dirs.entries()) await (await writeWorkspace(dir, 70 + i, 200)).close();
+    const child = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "support/close-child.ts"), ...dirs], { encoding: "utf8" });
+    expect({ status: child.status, stdout: child.stdout.trim() }).toEqual({ status: 0, stdout: "closed 3" });
+    for (const dir of dirs) expect(existsSync(join(dir, "projections.db-wal"))).toBe(false);
   });
 
   it("creates live and rebuilt files with 1 KiB pages (less WAL written per live commit)", async () => {

@@ -61,6 +61,9 @@ class CheckpointThread {
   async remove(id: number): Promise<void> {
     const worker = this.worker;
     if (worker === undefined || !this.files.delete(id)) return;
+    // The thread is unref'd (it must not keep a process alive), and so is its answer: while one is
+    // awaited the thread is ref'd, or a process with nothing else to do exits (code 13) mid-close.
+    worker.ref();
     if (this.files.size === 0) {
       // The last file: ending the thread closes its connections, without waiting for a thread still starting.
       this.worker = undefined;
@@ -68,10 +71,14 @@ class CheckpointThread {
       return;
     }
     const closing = this.closing;
-    await new Promise<void>((resolve) => {
-      closing.set(id, resolve);
-      worker.postMessage({ close: id });
-    });
+    try {
+      await new Promise<void>((resolve) => {
+        closing.set(id, resolve);
+        worker.postMessage({ close: id });
+      });
+    } finally {
+      if (closing.size === 0) worker.unref();
+    }
   }
 
   private start(): Worker {
