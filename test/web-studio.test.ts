@@ -350,6 +350,16 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
       // No reload: the page asks again and opens the workspace once it is served.
       await page.locator("[data-testid=composer]").waitFor({ timeout: 10_000 });
       expect(await card.count()).toBe(0);
+
+      // Full again soon after the reopen: 4 s this time. The home page says so, and follows it back by itself.
+      disk.full = true;
+      expect((await api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: "three" })).status).toBe(503);
+      await page.evaluate(() => void ((globalThis as unknown as { location: { hash: string } }).location.hash = "#/"));
+      const item = page.locator(`[data-testid=ws-item][data-ws=${id}]`);
+      await expect.poll(() => item.locator("[data-testid=ws-summary]").textContent(), { timeout: 5_000 }).toMatch(/^not served for now: its log failed \(ENOSPC/);
+      expect(await item.locator("span.status").textContent()).toBe("unavailable");
+      disk.full = false;
+      await expect.poll(() => item.locator("span.status").textContent(), { timeout: 10_000 }).toMatch(/active|idle/);
       expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
       await page.close();
     } finally {

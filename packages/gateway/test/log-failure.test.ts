@@ -23,7 +23,7 @@ describe("a workspace whose log fails (a full disk)", () => {
       const status = await t.api("GET", `/workspaces/${id}/status`);
       expect(status).toMatchObject({ status: 503, body: { error: { code: "unavailable", message: expect.stringMatching(/not served for now: its log failed \(ENOSPC: append .*\); it is reopened from its log 1 s after that/), details: { since: "log-failure" } } } });
       const listed = ((await t.api("GET", "/workspaces")).body as { items: Array<{ id: string }> }).items.find((w) => w.id === id);
-      expect(listed).toMatchObject({ state: "unavailable", error: expect.stringContaining("its log failed") });
+      expect(listed).toMatchObject({ state: "unavailable", error: expect.stringContaining("its log failed"), since: "log-failure" });
       expect(await fetch(`${t.server.url}/healthz`).then((r) => r.json())).toMatchObject({ unavailable: 1 });
 
       // Reopened after a second; the disk is still full, so the next write fails again and the wait doubles.

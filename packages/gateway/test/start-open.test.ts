@@ -56,7 +56,7 @@ describe("a server start", () => {
       // The damaged workspace does not keep the server from starting: it is listed with why, and its routes say so.
       const after = await get("/workspaces");
       const line = after.body.items.find((w: { id: string }) => w.id === damaged);
-      expect(line).toMatchObject({ state: "unavailable", name: "damaged", error: expect.stringMatching(/log corrupted .* at seq \d+: hash does not match/) });
+      expect(line).toMatchObject({ state: "unavailable", name: "damaged", since: "start", error: expect.stringMatching(/log corrupted .* at seq \d+: hash does not match/) });
       const refused = await get(`/workspaces/${damaged}/timeline`);
       expect(refused.status).toBe(503);
       expect(refused.body.error).toMatchObject({ code: "unavailable", message: expect.stringContaining(`workspace ${damaged} could not be opened when the server started: log corrupted`) });

@@ -42,7 +42,7 @@ export const workspaceRoutes = (gw: Gateway) => {
       if (row.ended) return [endedSummary(row, row.ended)];
       if (gw.opening(row.id)) return [unservedSummary(row, "opening")];
       const unavailable = gw.unavailable.get(row.id);
-      return unavailable === undefined ? [] : [unservedSummary(row, "unavailable", unavailable.reason)];
+      return unavailable === undefined ? [] : [unservedSummary(row, "unavailable", unavailable)];
     });
     return c.json({ items });
   });

@@ -1,6 +1,6 @@
 import { listAgents, listLocks, listMessages, promptQueue, workspaceStatus } from "@atelier/projections";
 import type { EndedRecord, WorkspaceRow } from "../catalog/workspaces.ts";
-import type { Gateway } from "./gateway.ts";
+import type { Gateway, Unavailable } from "./gateway.ts";
 import type { WorkspaceHost } from "./host.ts";
 
 /** One line of `GET /workspaces` for a workspace whose folder is in the archive. */
@@ -44,14 +44,14 @@ export const endedSummary = (row: WorkspaceRow, ended: EndedRecord) => ({
 });
 
 /** The line of a workspace the start has not opened yet, or could not open (`error` says why). */
-export const unservedSummary = (row: WorkspaceRow, state: "opening" | "unavailable", error?: string) => ({
+export const unservedSummary = (row: WorkspaceRow, state: "opening" | "unavailable", unavailable?: Unavailable) => ({
   id: row.id,
   name: row.name,
   state,
   demo: row.demo,
   createdAt: row.createdAt,
   lastActivityAt: null,
-  ...(error === undefined ? {} : { error }),
+  ...(unavailable === undefined ? {} : { error: unavailable.reason, since: unavailable.since }),
 });
 
 /** One line of `GET /workspaces`. */

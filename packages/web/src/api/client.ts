@@ -54,6 +54,8 @@ export interface WorkspaceSummary {
   readonly archive?: { readonly hibernatedAt: string } | null;
   /** Why an `unavailable` workspace could not be opened. */
   readonly error?: string;
+  /** When it became unavailable: at the server's start (tried again at the next), or when its log failed (reopened on its own). */
+  readonly since?: "start" | "log-failure";
 }
 
 export interface TimelinePage {

@@ -11,7 +11,7 @@ const DEFAULT_MODELS: Record<string, string> = { claude: "claude-opus-4", gemini
 /** A workspace's line under its name: agents, open prompts, held locks, and when it was last active, hibernated or ended. */
 const summaryOf = (w: WorkspaceSummary, now: number): string => {
   if (w.state === "opening") return "being opened since the server started (its log is checked first)";
-  if (w.state === "unavailable") return `could not be opened: ${w.error ?? "unknown error"}`;
+  if (w.state === "unavailable") return `${w.since === "log-failure" ? "not served for now" : "could not be opened"}: ${w.error ?? "unknown error"}`;
   const parts: string[] = [];
   if (w.agents !== undefined) parts.push(fmtCount(w.agents, "agent") + (w.agentsOnline ? ` (${w.agentsOnline} online)` : ""));
   if (w.openPrompts) parts.push(fmtCount(w.openPrompts, "open prompt"));
@@ -22,7 +22,7 @@ const summaryOf = (w: WorkspaceSummary, now: number): string => {
   return parts.join(" · ");
 };
 
-/** How often the list asks again while the server is still opening workspaces after its start. */
+/** How often the list asks again while the server is still opening workspaces (after its start, or after a log failed). */
 const OPENING_POLL_MS = 1_000;
 
 /** Live workspaces first, then those in the archive, then the terminated; the most recently active first within each. */
@@ -35,8 +35,8 @@ export const Home = () => {
     if (!token()) return { items: [], error: "No token: open the URL printed by `npm start` (it carries ?token=…)." };
     try {
       const items = (await api.listWorkspaces()).sort(byRelevance);
-      // Right after a start the server is still opening some: ask again until it is done.
-      if (items.some((w) => w.state === "opening")) setTimeout(() => void refetch(), OPENING_POLL_MS);
+      // Right after a start the server is still opening some, or it is reopening one whose log failed: ask again until it is done.
+      if (items.some((w) => w.state === "opening" || w.since === "log-failure")) setTimeout(() => void refetch(), OPENING_POLL_MS);
       return { items, error: "" };
     } catch (e) {
       return { items: [], error: e instanceof ApiError ? `${e.status} ${e.code}: ${e.message}` : `gateway unreachable (${String(e)})` };
