@@ -157,19 +157,28 @@ export const restoreHost = async (ctx: HibernationContext, id: string): Promise<
   }
   const host = await WorkspaceHost.open(dir, id, row.name, row.demo, { ...ctx.hostOptions, verifiedLog });
   try {
-    const held = ctx.catalog.held(id);
-    for (const prompt of held) {
-      try {
-        await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
-      } catch (error) {
-        // Refused now (a full queue, an agent gone): reported and dropped, or the wake would never finish.
-        if (!(error instanceof CommandRejected)) throw error;
-        ctx.log(`workspace ${id}: held prompt ${prompt.requestId} for ${prompt.agent} was refused on wake: ${error.message}`);
+    const delivered: string[] = [];
+    /** Queues the prompts held so far that are not queued yet. */
+    const deliverHeld = async (): Promise<void> => {
+      for (const prompt of ctx.catalog.held(id).filter((p) => !delivered.includes(p.requestId))) {
+        try {
+          await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
+        } catch (error) {
+          // Refused now (a full queue, an agent gone): reported and dropped, or the wake would never finish.
+          if (!(error instanceof CommandRejected)) throw error;
+          ctx.log(`workspace ${id}: held prompt ${prompt.requestId} for ${prompt.agent} was refused on wake: ${error.message}`);
+        }
+        delivered.push(prompt.requestId);
       }
-    }
+    };
+    await deliverHeld();
     if (host.ws.status() === "hibernated") await host.ws.lifecycle.resume();
     await waitForStatus(host, (s) => RUNNING.has(s), "resuming");
-    for (const prompt of held) ctx.catalog.release(id, prompt.requestId);
+    // Prompts keep being held until the workspace is served (it is "resuming" till then): those that
+    // came during the awaits above are queued too, until a look finds none new. From the last look to
+    // the workspace being served nothing else runs, so none is left behind in the catalogue.
+    while (ctx.catalog.held(id).some((p) => !delivered.includes(p.requestId))) await deliverHeld();
+    for (const requestId of delivered) ctx.catalog.release(id, requestId);
     ctx.catalog.setState(id, "open", null);
     return { host, from };
   } catch (error) {
