@@ -68,6 +68,7 @@ describe("the gateway under churn", () => {
     const { disk, storage } = fillableDisk();
     const serverLog: string[] = [];
     const t = await testServer({ storage, log: (line) => serverLog.push(line) });
+    dirs.push(t.dataDir);
     const gw = t.server.gateway;
     const answers = new Map<string, number>();
     const call = async (method: string, path: string, body?: unknown) => {
@@ -87,7 +88,6 @@ describe("the gateway under churn", () => {
     }
     let stopped = false;
     const studios = new Map(ids.map((id) => [id, follow(t, id, () => stopped)]));
-    dirs.push(t.dataDir);
 
     const requested = new Map<string, string>(); // clientRequestId → workspace, for every 202
     const promptIds: Array<[string, string]> = [];
