@@ -3,7 +3,7 @@
  * bus and the coordinator. The pure machines are also at `@atelier/actors/machines`.
  */
 export * from "./machines/index.ts";
-export { openWorkspace, type Workspace, type WorkspaceOptions } from "./runtime/workspace.ts";
+export { DEFAULT_MAX_QUEUE_DEPTH, openWorkspace, type Workspace, type WorkspaceOptions } from "./runtime/workspace.ts";
 export { CommandRejected, type RejectionCode } from "./runtime/errors.ts";
 export type { RecoveryReport, Committed } from "./runtime/engine.ts";
 export type { RunnerSink, RunnerConnection, PromptResult, ToolCall } from "./runtime/runners.ts";

@@ -35,4 +35,33 @@ describe("prompts held for a workspace in the archive", () => {
       await t.close();
     }
   });
+
+  it("are refused at once when the agent's queue would be full, not acknowledged and dropped at the wake", async () => {
+    const logs: string[] = [];
+    const t = await testServer({ log: (line) => logs.push(line) });
+    try {
+      const { host } = await t.server.gateway.createWorkspace({ name: "busy", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+      const id = host.id;
+      // No runner: they wait, 98 of the 100 the queue takes.
+      for (let i = 0; i < 98; i++) expect((await t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: `q${i}` })).status).toBe(202);
+      expect((await t.api("POST", `/workspaces/${id}/hibernate`, {})).status).toBe(202);
+      await eventually(() => t.server.gateway.workspaces.get(id)?.state === "hibernated" && !t.server.gateway.hosts.has(id));
+      expect(t.server.gateway.workspaces.get(id)?.archive?.queued).toEqual({ claude: 98 });
+
+      // Three at once, all held before the wake (a restore) is done: two fit, the third is refused now.
+      const hold = (requestId: string) => t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: requestId, clientRequestId: requestId });
+      const answers = await Promise.all(["h1", "h2", "h3"].map(hold));
+      expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 429]);
+      expect(answers.find((a) => a.status === 429)!.body).toMatchObject({ error: { code: "queue_full", message: expect.stringContaining("in the archive") } });
+
+      await eventually(() => t.server.gateway.hosts.has(id));
+      const served = await t.server.gateway.host(id);
+      await served.ws.settled();
+      const queued = (await t.api("GET", `/workspaces/${id}/prompts?agent=claude`)).body as { items: Array<{ queuedTotal: number }> };
+      expect(queued.items[0]!.queuedTotal).toBe(100);
+      expect(logs.filter((l) => l.includes("refused on wake"))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -48,6 +48,9 @@ export interface WorkspaceOptions {
   readonly giveWay?: (() => Promise<void>) | undefined;
 }
 
+/** Queued prompts per agent before enqueue is refused, unless `WorkspaceOptions.maxQueueDepth` says otherwise. */
+export const DEFAULT_MAX_QUEUE_DEPTH = 100;
+
 const disconnectAll = (tx: Tx) => {
   for (const entity of [...tx.entitiesOf("agent")]) {
     const ctx = tx.get(entity)!.context as AgentContext;
@@ -84,7 +87,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
   runners.adoptRecovered();
   const locks = lockCommands(engine, { leaseMs: options.leaseMs ?? 60_000, touchGranularityMs });
   const agents = agentCommands(engine);
-  const prompts = promptCommands(engine, random, { maxQueueDepth: options.maxQueueDepth ?? 100, touchGranularityMs });
+  const prompts = promptCommands(engine, random, { maxQueueDepth: options.maxQueueDepth ?? DEFAULT_MAX_QUEUE_DEPTH, touchGranularityMs });
   const tasks = taskCommands(engine, random);
   const context = contextCommands(engine);
 

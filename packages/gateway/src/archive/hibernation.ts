@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { copyArchive, hibernateFolder, latestArchive, pruneArchives, readManifest, resumeFolder, type Clock, type VerifiedLog } from "@atelier/events";
 import { CommandRejected } from "@atelier/actors";
-import { listAgents, workspaceStatus } from "@atelier/projections";
+import { listAgents, promptQueue, workspaceStatus } from "@atelier/projections";
 import type { ArchiveRecord, HeldPrompt, WorkspaceCatalog } from "../catalog/workspaces.ts";
 import { APP_VERSION, workspaceDir, workspacesDir } from "../server/folder.ts";
 import { WorkspaceHost, type HostOptions } from "../server/host.ts";
@@ -59,6 +59,8 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
     mirror: mirror?.name ?? null,
     mirrorError: null,
     agents: listAgents(host.projection).map((a) => a.id),
+    // A prompt in flight is queued again at the wake, so it counts.
+    queued: Object.fromEntries(promptQueue(host.projection, { limit: 1 }).map((q) => [q.agent, q.queuedTotal + (q.processing ? 1 : 0)])),
     hibernatedAt: ctx.clock.now(),
     lastActivityAt: workspaceStatus(host.projection)?.lastActivityAt ?? null,
   };

@@ -16,6 +16,8 @@ export interface ArchiveRecord {
   /** Why the mirror copy failed, when it did (reported, not fatal). */
   readonly mirrorError: string | null;
   readonly agents: readonly string[];
+  /** Each agent's queued prompts (the one in flight included) when it hibernated (absent in older records): held ones count on top. */
+  readonly queued?: Readonly<Record<string, number>>;
   readonly hibernatedAt: number;
   /** The workspace's last activity before it hibernated (absent in records older than this field). */
   readonly lastActivityAt?: number | null;

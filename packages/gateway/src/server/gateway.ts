@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { LogFailed, nodeStorage, systemClock, type Clock, type FsyncPolicy, type Storage, type StorageLock } from "@atelier/events";
-import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
+import { DEFAULT_MAX_QUEUE_DEPTH, type AgentSpec, type EnqueueSpec } from "@atelier/actors";
 import { type RebuildReason, workspaceStatus } from "@atelier/projections";
 import { archiveHost, gatewayLockPath, removeWipeLeftovers, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
 import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
@@ -338,6 +338,12 @@ export class Gateway {
     if (!row) throw notFound(`no workspace ${id}`);
     if (row.archive && row.archive.agents.length > 0 && !row.archive.agents.includes(agent)) throw notFound(`no agent ${agent} in workspace ${id}`);
     const requestId = spec.clientRequestId ?? `held_${randomUUID()}`;
+    const held = this.workspaces.held(id);
+    // The queue's limit, checked now: once acknowledged, a held prompt must not be refused at the wake.
+    const waiting = (row.archive?.queued?.[agent] ?? 0) + held.filter((p) => p.agent === agent).length;
+    if (!held.some((p) => p.requestId === requestId) && waiting >= DEFAULT_MAX_QUEUE_DEPTH) {
+      throw new ApiError(429, "queue_full", `prompt queue of ${agent} is full (${waiting} queued or held while workspace ${id} is in the archive); retry later`);
+    }
     const { duplicate } = this.workspaces.hold(id, {
       requestId,
       agent,
