@@ -3,6 +3,7 @@ import { createMemo, For } from "solid-js";
 import { Dot } from "../Badges.tsx";
 import type { Session } from "../session.ts";
 import { laneOf } from "../../model/derived.ts";
+import { indexAtOrBefore } from "../../model/timeline.ts";
 
 export const EventList = (p: { session: Session }) => {
   const rows = createMemo(() => {
@@ -10,17 +11,7 @@ export const EventList = (p: { session: Session }) => {
     const events = p.session.replay.events;
     const seq = p.session.seq();
     const out: (typeof events)[number][] = [];
-    let lo = 0;
-    let hi = events.length - 1;
-    let i = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (events[mid]!.seq <= seq) {
-        i = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    for (; i >= 0 && out.length < 40; i--) if (p.session.matches(events[i]!)) out.push(events[i]!);
+    for (let i = indexAtOrBefore(events, seq); i >= 0 && out.length < 40; i--) if (p.session.matches(events[i]!)) out.push(events[i]!);
     return out;
   });
   const diverged = createMemo(() => {
