@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { LogFailed, nodeStorage, systemClock, type Clock, type FsyncPolicy, type Storage, type StorageLock } from "@atelier/events";
-import { DEFAULT_MAX_QUEUE_DEPTH, type AgentSpec, type EnqueueSpec } from "@atelier/actors";
+import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type Storage, type StorageLock } from "@atelier/events";
+import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
 import { type RebuildReason, workspaceStatus } from "@atelier/projections";
-import { archiveHost, gatewayLockPath, removeWipeLeftovers, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
+import { gatewayLockPath, removeWipeLeftovers, type HibernationContext } from "../archive/hibernation.ts";
 import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
 import type { WorkspaceRow } from "../catalog/workspaces.ts";
 import { RunnerTokens } from "../auth/runner-tokens.ts";
@@ -14,11 +13,17 @@ import { TokenStore } from "../auth/tokens.ts";
 import { openCatalog, type CatalogDb } from "../catalog/catalog.ts";
 import { WorkspaceCatalog } from "../catalog/workspaces.ts";
 import { ApiError, notFound } from "../http/errors.ts";
+import { EndedWorkspaces } from "./ended.ts";
 import { newManifest, readManifest, workspaceDir, writeManifest } from "./folder.ts";
+import { Hibernations } from "./hibernations.ts";
 import { type HostOptions, WorkspaceHost } from "./host.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
 import { Mirrors } from "./mirrors.ts";
+import { LogFailureRecovery } from "./recovery.ts";
+import { ServedWorkspaces, shuttingDown, type Unavailable } from "./served.ts";
+
+export type { Unavailable } from "./served.ts";
 
 export interface GatewayOptions {
   /** The data folder: `catalog.db` and `workspaces/<id>/`. */
@@ -41,12 +46,6 @@ export interface GatewayOptions {
   readonly closeEndedAfterMs?: number;
   /** The storage driver of the workspaces' logs and snapshots (default: the local file system). */
   readonly storage?: Storage;
-}
-
-/** Why a catalogued workspace is not served: the start could not open it, or its log failed and it is not reopened yet. */
-export interface Unavailable {
-  readonly reason: string;
-  readonly since: "start" | "log-failure";
 }
 
 /** An open socket whose credentials are re-checked when tokens change or expire (I18). */
@@ -74,15 +73,6 @@ const REBUILD_REASONS: Record<RebuildReason, string> = {
   damaged: "their file was damaged",
 };
 
-const CLOSE_ENDED_AFTER_MS = 5 * 60_000;
-
-/**
- * A workspace whose log failed is reopened after 1 s, then after twice as long each time the
- * reopen fails or the log fails again soon after it (a disk still full), up to a minute.
- */
-const REOPEN_FIRST_MS = 1_000;
-const REOPEN_MAX_MS = 60_000;
-
 const newWorkspaceId = (): string => `ws_${randomBytes(8).toString("hex")}`;
 
 /**
@@ -90,7 +80,6 @@ const newWorkspaceId = (): string => `ws_${randomBytes(8).toString("hex")}`;
  * and the sockets whose authority must be re-checked.
  */
 export class Gateway {
-  readonly hosts = new Map<string, WorkspaceHost>();
   readonly sessions = new Set<Session>();
   readonly metrics = new Metrics();
   readonly tokens: TokenStore;
@@ -99,23 +88,14 @@ export class Gateway {
   readonly limits: Limits;
   readonly clock: Clock;
   readonly archive: ArchiveSettings;
+  private readonly served: ServedWorkspaces;
+  private readonly hibernations: Hibernations;
+  private readonly ended: EndedWorkspaces;
+  private readonly recovery: LogFailureRecovery;
   private poll: NodeJS.Timeout | undefined;
-  private mirrors: Mirrors | undefined;
   private lock: StorageLock | undefined;
-  /** Hibernation and resume of one workspace never overlap: one promise chain per workspace. */
-  private readonly ops = new Map<string, Promise<unknown>>();
-  private closing = false;
-  /** When each open workspace was last asked for or left by its last socket. */
-  private readonly lastUse = new Map<string, number>();
   /** Catalogued workspaces the start has not opened yet: opened in the background, or first when asked for. */
   private readonly unopened = new Map<string, WorkspaceRow>();
-  /**
-   * Workspaces not served, with why: listed, answered with a 503. One the start could not open is
-   * tried again at the next start; one whose log failed is reopened in the background (`recover`).
-   */
-  readonly unavailable = new Map<string, Unavailable>();
-  /** The pending reopen of each workspace whose log failed, and its delay (doubled while it keeps failing). */
-  private readonly reopening = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number; reopenedAt: number | undefined }>();
   /** Resolves once the start has opened every catalogued workspace (or found it unavailable); see `openInBackground`. */
   ready: Promise<void> = Promise.resolve();
 
@@ -129,9 +109,26 @@ export class Gateway {
     this.workspaces = new WorkspaceCatalog(catalog);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.archive = options.archive ?? archiveSettings(options.dataDir, {}, {});
-    this.metrics.gauge("atelier_workspaces_open", "Workspaces open in this gateway", () => [[{}, this.hosts.size]]);
+    const served = (this.served = new ServedWorkspaces(this.clock));
+    const log = (line: string) => this.log(line);
+    const common = { served, catalog: this.workspaces, clock: this.clock, log };
+    this.hibernations = new Hibernations({
+      ...common,
+      metrics: this.metrics,
+      archive: () => this.hibernation(),
+      reopen: (row) => this.reopen(row, false),
+      serve: (host) => this.serve(host),
+    });
+    this.ended = new EndedWorkspaces({
+      ...common,
+      dataDir: options.dataDir,
+      closeAfterMs: options.closeEndedAfterMs,
+      open: async (dir, row) => this.serve(await WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions())),
+    });
+    this.recovery = new LogFailureRecovery({ ...common, reopen: (row) => this.reopen(row) });
+    this.metrics.gauge("atelier_workspaces_open", "Workspaces open in this gateway", () => [[{}, served.hosts.size]]);
     this.metrics.gauge("atelier_ws_sessions", "Open WebSocket sessions", () => [[{}, this.sessions.size]]);
-    this.metrics.gauge("atelier_workspaces_unavailable", "Workspaces not served: the start could not open them, or their log failed", () => [[{}, this.unavailable.size]]);
+    this.metrics.gauge("atelier_workspaces_unavailable", "Workspaces not served: the start could not open them, or their log failed", () => [[{}, served.unavailable.size]]);
   }
 
   /**
@@ -142,7 +139,7 @@ export class Gateway {
     mkdirSync(options.dataDir, { recursive: true });
     const gateway = new Gateway(options, openCatalog(join(options.dataDir, "catalog.db")));
     try {
-      if (options.nats) gateway.mirrors = await Mirrors.connect(options.nats);
+      if (options.nats) gateway.served.mirrors = await Mirrors.connect(options.nats);
       try {
         // Tells `atelier hibernate|resume` that a server owns this data folder.
         gateway.lock = nodeStorage().acquireLock(gatewayLockPath(options.dataDir), `atelier gateway pid ${process.pid}`);
@@ -166,6 +163,16 @@ export class Gateway {
     return gateway;
   }
 
+  /** Every workspace served now, by id. */
+  get hosts(): ReadonlyMap<string, WorkspaceHost> {
+    return this.served.hosts;
+  }
+
+  /** Catalogued workspaces not served, with why (listed, and answered with a 503). */
+  get unavailable(): ReadonlyMap<string, Unavailable> {
+    return this.served.unavailable;
+  }
+
   /**
    * Opens every catalogued workspace, one after the other, after the server has started
    * listening: verifying a log's chain and rebuilding stale read models take seconds per million
@@ -186,16 +193,16 @@ export class Gateway {
    */
   opened(id: string): Promise<void> {
     if (!this.unopened.has(id)) return Promise.resolve();
-    return this.serialized(id, async () => {
+    return this.served.serialized(id, async () => {
       const row = this.unopened.get(id);
-      if (!row || this.closing) return;
+      if (!row || this.served.closing) return;
       try {
         await this.reopen(row);
       } catch (error) {
         // Stopped by a shutdown (`giveWay`): not damaged, the next start opens it.
-        if (this.closing) return;
+        if (this.served.closing) return;
         const reason = error instanceof Error ? error.message : String(error);
-        this.unavailable.set(id, { reason, since: "start" });
+        this.served.unavailable.set(id, { reason, since: "start" });
         this.log(`workspace ${id}: not served, it could not be opened: ${reason}`);
       } finally {
         // Only now: a request meanwhile must wait for this open, not find the workspace missing.
@@ -235,7 +242,7 @@ export class Gateway {
       }
       if (row.state === "resuming" && host.ws.status() === "hibernated") {
         await host.close();
-        void this.resume(row.id).catch((e: unknown) => this.log(`resuming ${row.id}: ${String(e)}`));
+        this.hibernations.wake(row.id);
         return;
       }
       if (row.state !== "open") this.workspaces.setState(row.id, "open", null);
@@ -245,7 +252,7 @@ export class Gateway {
     // Listed as unavailable with this reason (see `opened`), not left out of the list.
     if (row.state === "open") throw new Error(`its folder ${dir} is missing`);
     if (row.state !== "hibernated") this.workspaces.setState(row.id, "hibernated");
-    if (this.workspaces.held(row.id).length > 0) void this.resume(row.id).catch((e: unknown) => this.log(`waking ${row.id}: ${String(e)}`));
+    this.hibernations.wakeIfHeld(row.id);
   }
 
   private hibernation(): HibernationContext {
@@ -259,16 +266,6 @@ export class Gateway {
     };
   }
 
-  private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.ops.get(id) ?? Promise.resolve()).then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.ops.set(id, tail);
-    void tail.then(() => {
-      if (this.ops.get(id) === tail) this.ops.delete(id);
-    });
-    return next;
-  }
-
   /** `hibernated(id)` once the start is done with it: what a request that acts on it must ask. */
   async asleep(id: string): Promise<WorkspaceRow | undefined> {
     await this.opened(id);
@@ -277,86 +274,22 @@ export class Gateway {
 
   /** The catalogue row of a workspace that is not served because it is (being) hibernated or resumed. */
   hibernated(id: string): WorkspaceRow | undefined {
-    if (this.hosts.has(id)) return undefined;
-    const row = this.workspaces.get(id);
-    return row && row.state !== "open" ? row : undefined;
+    return this.hibernations.hibernated(id);
   }
 
-  /**
-   * Archives a workspace whose log reached `hibernated` (by request, or by its idle/lifetime
-   * timers): closes it, archives the folder, wipes it, and lists it as hibernated. If archiving
-   * fails before the wipe, the folder is intact and served again (a later hibernate request or
-   * restart retries). Prompts that arrived meanwhile wake it right after.
-   */
+  /** Archives a workspace whose log reached `hibernated`; see `Hibernations.archive`. */
   archiveWorkspace(host: WorkspaceHost): Promise<void> {
-    return this.serialized(host.id, async () => {
-      if (this.closing || this.hosts.get(host.id) !== host || host.ws.status() !== "hibernated") return;
-      this.hosts.delete(host.id);
-      await this.mirrors?.detach(host.id);
-      try {
-        const record = await archiveHost(this.hibernation(), host);
-        this.metrics.inc("atelier_hibernations_total", "Workspaces archived and wiped", { mirror: record.mirrorError === null ? "ok" : "failed" });
-        this.log(`workspace ${host.id}: hibernated to ${record.store} as ${record.archiveId} (seq ${record.head})`);
-      } catch (error) {
-        this.log(`workspace ${host.id}: hibernation failed, the folder is kept: ${error instanceof Error ? error.message : String(error)}`);
-        // Served again without archiving at once (the store may be down): a hibernate request or a restart retries.
-        const row = this.workspaces.get(host.id);
-        if (row) await this.reopen(row, false).catch((e: unknown) => this.log(`reopening ${host.id}: ${String(e)}`));
-        throw error;
-      }
-      if (this.workspaces.held(host.id).length > 0) void this.resume(host.id).catch((e: unknown) => this.log(`waking ${host.id}: ${String(e)}`));
-    });
+    return this.hibernations.archive(host);
   }
 
   /** Restores a hibernated workspace from its archive and serves it again; resolves once it is active. */
   resume(id: string): Promise<WorkspaceHost> {
-    return this.serialized(id, async () => {
-      const open = this.hosts.get(id);
-      if (open) return open;
-      if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
-      if (!this.hibernated(id)) throw notFound(`no workspace ${id}`);
-      try {
-        const { host, from } = await restoreHost(this.hibernation(), id);
-        this.metrics.inc("atelier_resumes_total", "Workspaces restored from their archive", { from });
-        this.log(`workspace ${id}: resumed from ${from === "local" ? "its folder" : `the ${from}'s archive`} (seq ${host.head})`);
-        this.serve(host);
-        return host;
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        throw new ApiError(503, "resume_failed", `workspace ${id} could not be resumed and was not opened: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    });
+    return this.hibernations.resume(id);
   }
 
-  /**
-   * A prompt for a hibernated workspace (004: queue it, then wake): held in the catalogue, which
-   * is durable while the folder is in the archive, and delivered once it has resumed, keyed by
-   * its request id (the client's, or one made here), so it is queued exactly once.
-   */
+  /** Holds a prompt for a hibernated workspace and wakes it; see `Hibernations.holdPrompt`. */
   holdPrompt(id: string, agent: string, spec: EnqueueSpec): { requestId: string; duplicate: boolean } {
-    const row = this.hibernated(id);
-    if (!row) throw notFound(`no workspace ${id}`);
-    if (row.archive && row.archive.agents.length > 0 && !row.archive.agents.includes(agent)) throw notFound(`no agent ${agent} in workspace ${id}`);
-    const requestId = spec.clientRequestId ?? `held_${randomUUID()}`;
-    const held = this.workspaces.held(id);
-    // The queue's limit, checked now: once acknowledged, a held prompt must not be refused at the wake.
-    const waiting = (row.archive?.queued?.[agent] ?? 0) + held.filter((p) => p.agent === agent).length;
-    if (!held.some((p) => p.requestId === requestId) && waiting >= DEFAULT_MAX_QUEUE_DEPTH) {
-      throw new ApiError(429, "queue_full", `prompt queue of ${agent} is full (${waiting} queued or held while workspace ${id} is in the archive); retry later`);
-    }
-    const { duplicate } = this.workspaces.hold(id, {
-      requestId,
-      agent,
-      spec: {
-        text: spec.text,
-        author: spec.author,
-        ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
-        ...(spec.interrupt !== undefined ? { interrupt: spec.interrupt } : {}),
-      },
-      createdAt: this.clock.now(),
-    });
-    void this.resume(id).catch((e: unknown) => this.log(`waking ${id}: ${String(e)}`));
-    return { requestId, duplicate };
+    return this.hibernations.holdPrompt(id, agent, spec);
   }
 
   log(line: string): void {
@@ -379,74 +312,25 @@ export class Gateway {
    * for it (seconds per million events).
    */
   private giveWay(): Promise<void> {
-    if (this.closing) return Promise.reject(new ApiError(503, "unavailable", "the gateway is shutting down"));
+    if (this.served.closing) return Promise.reject(shuttingDown());
     return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  private serve(host: WorkspaceHost, archiveNow = true): void {
-    this.hosts.set(host.id, host);
-    this.lastUse.set(host.id, this.clock.now());
-    this.mirrors?.attach(host);
+  /** Serves `host`, and follows its log: a hibernation is archived, a failure recovered from. */
+  private serve(host: WorkspaceHost, archiveNow = true): WorkspaceHost {
+    this.served.add(host);
     // Hibernation, however it was asked for (REST, the idle/lifetime timers), ends in this event.
     const off = host.ws.log.onCommit((envelopes) => {
       if (envelopes.some((e) => e.type === "workspace.hibernated")) void this.archiveWorkspace(host).catch(() => undefined);
       if (envelopes.some((e) => e.type === "workspace.terminated")) {
-        this.lastUse.set(host.id, this.clock.now());
+        this.served.touch(host.id);
         this.log(`workspace ${host.id}: terminated`);
       }
     });
     host.onClose(off);
-    host.onClose(host.ws.onFailed((error) => void this.recover(host, error)));
+    host.onClose(host.ws.onFailed((error) => void this.recovery.recover(host, error)));
     if (archiveNow && host.ws.status() === "hibernated") void this.archiveWorkspace(host).catch(() => undefined);
-  }
-
-  /**
-   * A workspace whose log failed (a full disk, an I/O error) refuses every command, and its
-   * actors' timers are stopped: it is closed, listed unavailable with why, and reopened from its
-   * log in the background, which recovers what was durable, until a reopen holds.
-   */
-  private recover(host: WorkspaceHost, error: Error): Promise<void> {
-    return this.serialized(host.id, async () => {
-      if (this.closing || this.hosts.get(host.id) !== host) return;
-      const last = this.reopening.get(host.id);
-      // Failed again soon after a reopen: the cause is still there, so wait longer.
-      const again = last?.reopenedAt !== undefined && this.clock.now() - last.reopenedAt < REOPEN_MAX_MS;
-      const delayMs = again ? Math.min(last!.delayMs * 2, REOPEN_MAX_MS) : REOPEN_FIRST_MS;
-      // Listed and answered as unavailable from now on, not missing while it closes.
-      const cause = error instanceof LogFailed ? error.reason : error.message;
-      this.unavailable.set(host.id, { reason: `its log failed (${cause}); it is reopened from its log ${delayMs / 1000} s after that`, since: "log-failure" });
-      this.hosts.delete(host.id);
-      this.lastUse.delete(host.id);
-      this.log(`workspace ${host.id}: its log failed, closing it; reopened in ${delayMs / 1000} s: ${cause}`);
-      await this.mirrors?.detach(host.id);
-      await host.close("the workspace's log failed: reconnect once it is reopened").catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
-      this.scheduleReopen(host.id, delayMs, cause);
-    });
-  }
-
-  private scheduleReopen(id: string, delayMs: number, cause: string): void {
-    const timer = setTimeout(() => void this.reopenFailed(id, delayMs, cause), delayMs);
-    timer.unref();
-    this.reopening.set(id, { timer, delayMs, reopenedAt: undefined });
-  }
-
-  private reopenFailed(id: string, delayMs: number, cause: string): Promise<void> {
-    return this.serialized(id, async () => {
-      const row = this.workspaces.get(id);
-      if (this.closing || !row || this.hosts.has(id)) return;
-      try {
-        await this.reopen(row);
-        this.unavailable.delete(id);
-        this.reopening.set(id, { timer: undefined, delayMs, reopenedAt: this.clock.now() });
-        this.log(`workspace ${id}: reopened after its log failed`);
-      } catch (error) {
-        const next = Math.min(delayMs * 2, REOPEN_MAX_MS);
-        const why = error instanceof Error ? error.message : String(error);
-        this.unavailable.set(id, { reason: `its log failed (${cause}), and reopening it failed (${why}); tried again ${next / 1000} s after that`, since: "log-failure" });
-        this.log(`workspace ${id}: reopening after its log failed did not hold, tried again in ${next / 1000} s: ${why}`);
-        this.scheduleReopen(id, next, cause);
-      }
-    });
+    return host;
   }
 
   /**
@@ -454,22 +338,22 @@ export class Gateway {
    * when it is hibernated, a 404 when there is none.
    */
   async host(id: string): Promise<WorkspaceHost> {
-    const host = this.hosts.get(id);
+    const host = this.served.hosts.get(id);
     if (host) {
-      this.lastUse.set(id, this.clock.now());
+      this.served.touch(id);
       return host;
     }
     if (this.unopened.has(id)) {
       await this.opened(id);
-      if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
+      this.served.assertOpen();
       return this.host(id);
     }
-    const unavailable = this.unavailable.get(id);
+    const unavailable = this.served.unavailable.get(id);
     if (unavailable !== undefined) {
       const why = unavailable.since === "start" ? "could not be opened when the server started" : "is not served for now";
       throw new ApiError(503, "unavailable", `workspace ${id} ${why}: ${unavailable.reason}`, { since: unavailable.since });
     }
-    if (this.workspaces.get(id)?.ended) return this.openEnded(id);
+    if (this.workspaces.get(id)?.ended) return this.ended.open(id);
     const row = this.hibernated(id);
     if (row) {
       throw new ApiError(409, "hibernated", `workspace ${id} is ${row.state === "hibernated" ? "hibernated" : row.state}: POST /workspaces/${id}/resume, or send it a prompt, to wake it`, {
@@ -479,66 +363,18 @@ export class Gateway {
     throw notFound(`no workspace ${id}`);
   }
 
-  /** Opens a terminated workspace that was closed for want of use, so that it can be read. */
-  private openEnded(id: string): Promise<WorkspaceHost> {
-    return this.serialized(id, async () => {
-      const open = this.hosts.get(id);
-      if (open) return open;
-      if (this.closing) throw new ApiError(503, "unavailable", "the gateway is shutting down");
-      const row = this.workspaces.get(id);
-      if (!row?.ended) throw notFound(`no workspace ${id}`);
-      const dir = workspaceDir(this.options.dataDir, id);
-      if (!readManifest(dir)) throw new ApiError(503, "unavailable", `workspace ${id} is terminated and its folder ${dir} is missing`);
-      const host = await WorkspaceHost.open(dir, id, row.name, row.demo, this.hostOptions());
-      this.serve(host);
-      return host;
-    });
-  }
-
   /** Counts a socket on `host` (an unused terminated workspace is closed only without any); returns its detach. */
   attach(host: WorkspaceHost, onHostClose: (reason: string) => void): () => void {
     const detach = host.attachSocket(onHostClose);
     return () => {
       detach();
-      this.lastUse.set(host.id, this.clock.now());
+      this.served.touch(host.id);
     };
   }
 
-  /**
-   * Closes every terminated workspace that has had no socket and no request for
-   * `closeEndedAfterMs`: nothing changes it any more, so it need not hold memory, threads and
-   * file handles. Its list line goes to the catalogue, and a read opens it again.
-   */
+  /** Closes every terminated workspace unused for `closeEndedAfterMs` (ADR 0011); a read opens it again. */
   closeUnusedEnded(): void {
-    for (const host of this.hosts.values()) {
-      if (this.unusedEnded(host)) void this.closeEnded(host).catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
-    }
-  }
-
-  private unusedEnded(host: WorkspaceHost): boolean {
-    const idle = this.options.closeEndedAfterMs ?? CLOSE_ENDED_AFTER_MS;
-    const now = this.clock.now();
-    return host.ws.status() === "terminated" && host.sockets === 0 && now - (this.lastUse.get(host.id) ?? now) >= idle;
-  }
-
-  private closeEnded(host: WorkspaceHost): Promise<void> {
-    return this.serialized(host.id, async () => {
-      // Checked again: a request or a socket may have come since.
-      if (this.closing || this.hosts.get(host.id) !== host || !this.unusedEnded(host)) return;
-      const status = workspaceStatus(host.projection);
-      this.workspaces.setEnded(host.id, {
-        agents: status?.agents ?? 0,
-        heldLocks: status?.heldLocks ?? 0,
-        lastSeq: host.projection.seq,
-        lastActivityAt: status?.lastActivityAt ?? null,
-        closedAt: this.clock.now(),
-      });
-      this.hosts.delete(host.id);
-      this.lastUse.delete(host.id);
-      await this.mirrors?.detach(host.id);
-      await host.close();
-      this.log(`workspace ${host.id}: terminated and unused, closed (opened again when read)`);
-    });
+    this.ended.closeUnused();
   }
 
   /**
@@ -548,7 +384,7 @@ export class Gateway {
   async createWorkspace(spec: CreateWorkspace): Promise<{ host: WorkspaceHost; runnerTokens: Record<string, string> }> {
     const id = spec.id ?? newWorkspaceId();
     const dir = workspaceDir(this.options.dataDir, id);
-    if (this.hosts.has(id) || existsSync(dir)) throw new Error(`workspace folder ${dir} already exists`);
+    if (this.served.hosts.has(id) || existsSync(dir)) throw new Error(`workspace folder ${dir} already exists`);
     const now = this.clock.now();
     let host: WorkspaceHost | undefined;
     try {
@@ -575,17 +411,17 @@ export class Gateway {
 
   /** Closes every socket, then every workspace (each writes a final snapshot), then the catalogue. */
   async close(): Promise<void> {
-    this.closing = true;
+    this.served.closing = true;
     if (this.poll) clearInterval(this.poll);
-    for (const { timer } of this.reopening.values()) clearTimeout(timer);
+    this.recovery.stop();
     // The start's opening stops at the next step of the workspace it is on (`giveWay`).
     await this.ready;
     // Let a hibernation or resume under way finish: a half-archived workspace would be redone anyway.
-    await Promise.all([...this.ops.values()]);
+    await this.served.settled();
     for (const session of [...this.sessions]) session.end(1001, "server shutting down");
-    await this.mirrors?.stop();
-    for (const host of this.hosts.values()) await host.close().catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
-    this.hosts.clear();
+    await this.served.mirrors?.stop();
+    for (const host of this.served.hosts.values()) await host.close().catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
+    this.served.hosts.clear();
     if (this.catalog.open) this.catalog.close();
     this.lock?.release();
   }
