@@ -101,8 +101,13 @@ export class RunnerRegistry {
     const { value: generation } = await this.engine.run((tx) => {
       // A terminated workspace is final: a runner reconnecting after the teardown must not append to it.
       const workspace = tx.get(entities.workspace);
-      const ended = workspace && stateString(workspace.value);
-      if (ended === "terminating" || ended === "terminated") throw refused(entities.workspace, "a runner", ended);
+      const state = workspace && stateString(workspace.value);
+      if (state === "terminating" || state === "terminated") throw refused(entities.workspace, "a runner", state);
+      // Stopped for hibernation: nothing may follow `workspace.hibernated` (the archive ends there), so a runner
+      // waits for the resume, as one that finds the workspace in the archive does.
+      if (state === "hibernating" || state === "hibernated") {
+        throw new CommandRejected("unavailable", `workspace is ${state}: a runner connects once it has resumed`, entities.workspace, state);
+      }
       const snap = tx.get(entities.agent(agent));
       if (!snap || stateString(snap.value) === "unregistered") throw new CommandRejected("unknown_agent", `no agent ${agent}`);
       const ctx = snap.context as AgentContext;

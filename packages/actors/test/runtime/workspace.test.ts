@@ -84,6 +84,31 @@ describe("runtime: workspace lifecycle and timers", () => {
     await ws.close();
   });
 
+  it("a runner that connects while the workspace hibernates is told to come back later, and nothing follows workspace.hibernated", async () => {
+    const h = harness();
+    const ws = await h.open();
+    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+    const runner = recordingRunner();
+    await ws.runners.connect("claude", runner.sink);
+    await ws.lifecycle.hibernate("ana");
+    expect(ws.status()).toBe("hibernating");
+    const unavailable = (state: string) => ({ code: "unavailable", entity: "workspace", state });
+    await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject(unavailable("hibernating"));
+    await flush(6);
+    expect(ws.status()).toBe("hibernated");
+    expect(runner.closed).toEqual(["workspace_stopped"]);
+    const head = ws.log.head();
+    await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject(unavailable("hibernated"));
+    expect(ws.log.head()).toBe(head);
+    expect(typesOf(ws).at(-1)).toBe("workspace.hibernated");
+    expect(typesOf(ws).filter((t) => t === "agent.connected")).toHaveLength(1);
+    await ws.lifecycle.resume();
+    await flush(6);
+    await ws.runners.connect("claude", recordingRunner().sink);
+    expect(typesOf(ws).at(-1)).toBe("agent.connected");
+    await ws.close();
+  });
+
   it("error → active on restart", async () => {
     const ws = await harness().open();
     await ws.lifecycle.fail("disk full");
