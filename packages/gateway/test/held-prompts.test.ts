@@ -1,5 +1,24 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { localStoreDriver, makeObjectStore, type ObjectStoreDriver } from "@atelier/events";
 import { eventually, testServer } from "./support/server.ts";
+
+/**
+ * The local store whose uploads fail after `ms` (a fault injected over the real driver): a
+ * hibernation that lasts that long, then fails before anything is wiped.
+ */
+const failingUploads = (driver: ObjectStoreDriver, ms: number): ObjectStoreDriver => ({
+  ...driver,
+  put: async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    throw new Error("the store is down (injected by the test)");
+  },
+});
+
+const enqueuedRequests = (host: { ws: { log: { read(o: { from: number }): Iterable<{ type: string; payload: unknown }> } } }) =>
+  [...host.ws.log.read({ from: 1 })].filter((e) => e.type === "prompt.enqueued").map((e) => (e.payload as { clientRequestId: string | null }).clientRequestId);
 
 describe("prompts held for a workspace in the archive", () => {
   it("are all queued when it wakes, those that arrive while it is being restored included", async () => {
@@ -26,10 +45,7 @@ describe("prompts held for a workspace in the archive", () => {
 
       const served = await t.server.gateway.host(id);
       await served.ws.settled();
-      const enqueued = [...served.ws.log.read({ from: 1 })]
-        .filter((e) => e.type === "prompt.enqueued")
-        .map((e) => (e.payload as { clientRequestId: string | null }).clientRequestId);
-      expect(enqueued.sort()).toEqual([...acknowledged].sort());
+      expect(enqueuedRequests(served).sort()).toEqual([...acknowledged].sort());
       expect(t.server.gateway.workspaces.held(id)).toEqual([]);
     } finally {
       await t.close();
@@ -60,6 +76,71 @@ describe("prompts held for a workspace in the archive", () => {
       const queued = (await t.api("GET", `/workspaces/${id}/prompts?agent=claude`)).body as { items: Array<{ queuedTotal: number }> };
       expect(queued.items[0]!.queuedTotal).toBe(100);
       expect(logs.filter((l) => l.includes("refused on wake"))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("held while a hibernation fails are queued once the workspace is served again from its folder", async () => {
+    const store = mkdtempSync(join(tmpdir(), "atelier-failing-store-"));
+    const logs: string[] = [];
+    const archive = { primary: makeObjectStore(failingUploads(localStoreDriver(store), 300), { attempts: 1 }), org: "o", team: "t", user: "u", holder: "h" };
+    const t = await testServer({ archive, log: (line) => logs.push(line) });
+    try {
+      const { host } = await t.server.gateway.createWorkspace({ name: "unlucky", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+      const id = host.id;
+      expect((await t.api("POST", `/workspaces/${id}/hibernate`, {})).status).toBe(202);
+      await eventually(() => !t.server.gateway.hosts.has(id));
+      // While it is being archived its prompts are held; then the upload fails and it is served again.
+      const acknowledged: string[] = [];
+      for (let i = 0; !t.server.gateway.hosts.has(id); i++) {
+        expect(t.server.gateway.workspaces.get(id)!.state).toBe("hibernating");
+        const sent = await t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: `p${i}`, clientRequestId: `held-${i}` });
+        expect(sent.status).toBe(202);
+        acknowledged.push(`held-${i}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(logs.some((l) => l.includes("hibernation failed, the folder is kept"))).toBe(true);
+      expect(acknowledged.length).toBeGreaterThan(0);
+
+      // Nothing resumes it from the archive, so serving it again must queue them (which wakes it).
+      await eventually(() => t.server.gateway.workspaces.held(id).length === 0);
+      const served = await t.server.gateway.host(id);
+      await served.ws.settled();
+      expect(enqueuedRequests(served).sort()).toEqual([...acknowledged].sort());
+      await eventually(() => served.ws.status() === "active");
+      expect(t.server.gateway.workspaces.get(id)!.state).toBe("open");
+    } finally {
+      await t.close();
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it("a prompt that reaches a workspace as it is withdrawn for the archive wakes it: nothing is archived, and it is served again", async () => {
+    const logs: string[] = [];
+    const t = await testServer({ log: (line) => logs.push(line) });
+    try {
+      const { host } = await t.server.gateway.createWorkspace({ name: "woken", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+      const id = host.id;
+      // Sent the moment `workspace.hibernated` commits, as a request that had the workspace before it was withdrawn.
+      const off = host.ws.log.onCommit((envelopes) => {
+        if (!envelopes.some((e) => e.type === "workspace.hibernated")) return;
+        off();
+        void host.ws.prompts.enqueue("claude", { text: "just in time", author: "ana", clientRequestId: "late" });
+      });
+      await host.ws.lifecycle.hibernate("ana");
+      await eventually(() => logs.some((l) => l.includes("woke while it was being archived")));
+      await eventually(() => t.server.gateway.hosts.has(id));
+      const served = await t.server.gateway.host(id);
+      await eventually(() => served.ws.status() === "active");
+      expect(enqueuedRequests(served)).toContain("late");
+      expect(t.server.gateway.workspaces.get(id)!.state).toBe("open");
+      expect(logs.filter((l) => l.includes("hibernation failed"))).toEqual([]);
+      const archive = join(t.dataDir, "archive");
+      const manifests = existsSync(archive) ? readdirSync(archive, { recursive: true }).filter((f) => String(f).endsWith("manifest.json")) : [];
+      expect(manifests).toEqual([]);
+      const listed = (await t.api("GET", `/workspaces/${id}/status`)).body as { workspace: { status: string } };
+      expect(listed.workspace.status).toBe("active");
     } finally {
       await t.close();
     }

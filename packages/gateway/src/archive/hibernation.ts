@@ -36,6 +36,13 @@ export const waitForStatus = async (host: WorkspaceHost, want: (status: string) 
   }
 };
 
+/** The workspace's log went on past `workspace.hibernated` before it closed for the archive: it is served again. */
+export class WokeWhileArchiving extends Error {
+  constructor(id: string, hibernatedAt: number, head: number) {
+    super(`workspace ${id} woke while it was being archived (its log went on from seq ${hibernatedAt} to ${head}); nothing was archived`);
+  }
+}
+
 /**
  * Archives a workspace whose log says `hibernated` (the actors' hibernating state has stopped its
  * runners and snapshotted it): marks it hibernating in the catalogue, closes it (log with a final
@@ -66,6 +73,9 @@ export const archiveHost = async (ctx: HibernationContext, host: WorkspaceHost):
   };
   ctx.catalog.setState(host.id, "hibernating", pending);
   await host.close("workspace hibernated: reconnect once it resumes");
+  // A request that had the workspace before it was withdrawn may have woken it meanwhile (a prompt
+  // resumes a hibernated workspace): its log goes on past `workspace.hibernated`, so nothing is archived.
+  if (host.head !== head) throw new WokeWhileArchiving(host.id, head, host.head);
   const result = await hibernateFolder({
     workspaceDir: host.dir,
     location,
@@ -159,33 +169,38 @@ export const restoreHost = async (ctx: HibernationContext, id: string): Promise<
   }
   const host = await WorkspaceHost.open(dir, id, row.name, row.demo, { ...ctx.hostOptions, verifiedLog });
   try {
-    const delivered: string[] = [];
-    /** Queues the prompts held so far that are not queued yet. */
-    const deliverHeld = async (): Promise<void> => {
-      for (const prompt of ctx.catalog.held(id).filter((p) => !delivered.includes(p.requestId))) {
-        try {
-          await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
-        } catch (error) {
-          // Refused now (a full queue, an agent gone): reported and dropped, or the wake would never finish.
-          if (!(error instanceof CommandRejected)) throw error;
-          ctx.log(`workspace ${id}: held prompt ${prompt.requestId} for ${prompt.agent} was refused on wake: ${error.message}`);
-        }
-        delivered.push(prompt.requestId);
-      }
-    };
-    await deliverHeld();
+    const delivered = new Set<string>();
+    await queueHeld(ctx, host, delivered);
     if (host.ws.status() === "hibernated") await host.ws.lifecycle.resume();
     await waitForStatus(host, (s) => RUNNING.has(s), "resuming");
     // Prompts keep being held until the workspace is served (it is "resuming" till then): those that
     // came during the awaits above are queued too, until a look finds none new. From the last look to
     // the workspace being served nothing else runs, so none is left behind in the catalogue.
-    while (ctx.catalog.held(id).some((p) => !delivered.includes(p.requestId))) await deliverHeld();
+    while (ctx.catalog.held(id).some((p) => !delivered.has(p.requestId))) await queueHeld(ctx, host, delivered);
     for (const requestId of delivered) ctx.catalog.release(id, requestId);
     ctx.catalog.setState(id, "open", null);
     return { host, from };
   } catch (error) {
     await host.close().catch(() => undefined);
     throw error;
+  }
+};
+
+/**
+ * Queues in `host` the prompts held for it that are not in `delivered` yet, each keyed by its request
+ * id (so a retry after a crash queues it once), and adds them to `delivered`; the caller releases them
+ * from the catalogue once they are all queued. A prompt the workspace refuses now (a full queue, an
+ * agent gone) is reported and counted as delivered, or the wake would never finish.
+ */
+export const queueHeld = async (ctx: Pick<HibernationContext, "catalog" | "log">, host: WorkspaceHost, delivered: Set<string>): Promise<void> => {
+  for (const prompt of ctx.catalog.held(host.id).filter((p) => !delivered.has(p.requestId))) {
+    try {
+      await host.ws.prompts.enqueue(prompt.agent, { ...prompt.spec, clientRequestId: prompt.requestId });
+    } catch (error) {
+      if (!(error instanceof CommandRejected)) throw error;
+      ctx.log(`workspace ${host.id}: held prompt ${prompt.requestId} for ${prompt.agent} was refused on wake: ${error.message}`);
+    }
+    delivered.add(prompt.requestId);
   }
 };
 

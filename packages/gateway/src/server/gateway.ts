@@ -329,6 +329,7 @@ export class Gateway {
     });
     host.onClose(off);
     host.onClose(host.ws.onFailed((error) => void this.recovery.recover(host, error)));
+    this.hibernations.deliverHeld(host);
     if (archiveNow && host.ws.status() === "hibernated") void this.archiveWorkspace(host).catch(() => undefined);
     return host;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@atelier/events";
 import { DEFAULT_MAX_QUEUE_DEPTH, type EnqueueSpec } from "@atelier/actors";
-import { archiveHost, restoreHost, type HibernationContext } from "../archive/hibernation.ts";
+import { archiveHost, queueHeld, restoreHost, WokeWhileArchiving, type HibernationContext } from "../archive/hibernation.ts";
 import type { WorkspaceCatalog, WorkspaceRow } from "../catalog/workspaces.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { WorkspaceHost } from "./host.ts";
@@ -49,7 +49,8 @@ export class Hibernations {
         metrics.inc("atelier_hibernations_total", "Workspaces archived and wiped", { mirror: record.mirrorError === null ? "ok" : "failed" });
         log(`workspace ${host.id}: hibernated to ${record.store} as ${record.archiveId} (seq ${record.head})`);
       } catch (error) {
-        log(`workspace ${host.id}: hibernation failed, the folder is kept: ${error instanceof Error ? error.message : String(error)}`);
+        if (error instanceof WokeWhileArchiving) log(`${error.message}; served again`);
+        else log(`workspace ${host.id}: hibernation failed, the folder is kept: ${error instanceof Error ? error.message : String(error)}`);
         // Served again without archiving at once (the store may be down): a hibernate request or a restart retries.
         const row = catalog.get(host.id);
         if (row) await this.context.reopen(row).catch((e: unknown) => log(`reopening ${host.id}: ${String(e)}`));
@@ -78,6 +79,25 @@ export class Hibernations {
         throw new ApiError(503, "resume_failed", `workspace ${id} could not be resumed and was not opened: ${error instanceof Error ? error.message : String(error)}`);
       }
     });
+  }
+
+  /**
+   * Queues the prompts held for a workspace served again from its folder, not woken from the archive
+   * (a hibernation that failed or was abandoned, a start after a crash): they were acknowledged, and
+   * no resume will deliver them. Queued after whatever serves it; a prompt wakes a hibernated workspace.
+   */
+  deliverHeld(host: WorkspaceHost): void {
+    const { served, catalog, log } = this.context;
+    if (catalog.held(host.id).length === 0) return;
+    served
+      .serialized(host.id, async () => {
+        // Withdrawn again meanwhile: the next wake delivers them.
+        if (served.hosts.get(host.id) !== host) return;
+        const delivered = new Set<string>();
+        await queueHeld({ catalog, log }, host, delivered);
+        for (const requestId of delivered) catalog.release(host.id, requestId);
+      })
+      .catch((e: unknown) => log(`workspace ${host.id}: queueing its held prompts failed: ${String(e)}`));
   }
 
   /** Wakes workspace `id` in the background when prompts are held for it. */
