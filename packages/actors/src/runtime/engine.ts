@@ -1,5 +1,6 @@
 import { openLog, type AppendInput, type Clock, type Envelope, type EventLog, type FsyncPolicy, type Random, type Storage, type Timer, type VerifiedLog } from "@atelier/events";
-import { atelierCatalogue, foldInto, snapshotsOf, timersOf, worldOf, type ActorSnapshot, type TimerSpec } from "../machines/index.ts";
+import { atelierCatalogue, entities, foldInto, snapshotsOf, timersOf, worldOf, type ActorSnapshot, type TimerSpec } from "../machines/index.ts";
+import { stateString } from "../machines/world.ts";
 import { CommandRejected } from "./errors.ts";
 import { drain, reactor } from "./reactions.ts";
 import { loadSnapshot, writeSnapshot } from "./snapshots.ts";
@@ -132,10 +133,15 @@ export class Engine {
       return Promise.reject(this.failure ?? new CommandRejected("unavailable", "workspace is closed"));
     }
     const tx = new Tx(this.now, this.working, atelierCatalogue, reactor);
+    const asleep = this.hibernated();
     let value: T;
     try {
       value = body(tx);
       drain(tx, this.options.touchGranularityMs);
+      // The archive of a hibernated workspace ends at `workspace.hibernated`: only a wake may follow it (I16).
+      if (asleep && tx.inputs.length > 0 && !tx.inputs.some((input) => input.type === "workspace.resume_requested")) {
+        throw new CommandRejected("refused", "workspace is hibernated: only a prompt or a resume may wake it", entities.workspace, "hibernated");
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -146,6 +152,11 @@ export class Engine {
       this.batch.push({ tx, value, resolve, reject } as Pending);
       if (this.batch.length === 1) queueMicrotask(() => this.flush());
     });
+  }
+
+  private hibernated(): boolean {
+    const workspace = this.working.get(entities.workspace);
+    return workspace !== undefined && stateString(workspace.value) === "hibernated";
   }
 
   /**

@@ -45,7 +45,6 @@ describe("replay equals live (I15)", () => {
             case "connect": {
               const r = recordingRunner();
               r.sink.dispatch = (p) => dispatched.set(agent, [...(dispatched.get(agent) ?? []), p.promptId]);
-              // Refused while the workspace hibernates (the runner would come back after the resume).
               const conn = await ws.runners.connect(agent, r.sink).catch(ignore);
               if (conn) conns.set(agent, conn);
               break;
@@ -66,13 +65,14 @@ describe("replay equals live (I15)", () => {
             case "advance":
               h.clock.advance(c.ms);
               break;
+            // Refused while the workspace is hibernated, as every command but a wake.
             case "task": {
-              await ws.coordinator.taskQueue.push({ title: "t", by: agent });
-              await ws.coordinator.taskQueue.claim(agent);
+              await ws.coordinator.taskQueue.push({ title: "t", by: agent }).catch(ignore);
+              await ws.coordinator.taskQueue.claim(agent).catch(ignore);
               break;
             }
             case "context":
-              await ws.coordinator.sharedContext.set("k", c.v, agent);
+              await ws.coordinator.sharedContext.set("k", c.v, agent).catch(ignore);
               break;
             case "hibernate":
               await ws.lifecycle.hibernate("ana").catch(ignore);

@@ -84,7 +84,7 @@ describe("runtime: workspace lifecycle and timers", () => {
     await ws.close();
   });
 
-  it("a runner that connects while the workspace hibernates is told to come back later, and nothing follows workspace.hibernated", async () => {
+  it("a runner that connects while the workspace hibernates is told to come back later; nothing but a wake follows workspace.hibernated", async () => {
     const h = harness();
     const ws = await h.open();
     await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
@@ -99,6 +99,10 @@ describe("runtime: workspace lifecycle and timers", () => {
     expect(runner.closed).toEqual(["workspace_stopped"]);
     const head = ws.log.head();
     await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject(unavailable("hibernated"));
+    // Nor does anything else but a wake: the archive ends at workspace.hibernated.
+    const refused = { code: "refused", entity: "workspace", state: "hibernated" };
+    await expect(ws.locks.acquire("src/a.ts", "claude", "exclusive")).rejects.toMatchObject(refused);
+    await expect(ws.coordinator.sharedContext.set("k", 1, "claude")).rejects.toMatchObject(refused);
     expect(ws.log.head()).toBe(head);
     expect(typesOf(ws).at(-1)).toBe("workspace.hibernated");
     expect(typesOf(ws).filter((t) => t === "agent.connected")).toHaveLength(1);

@@ -5,6 +5,8 @@ import type { Probes } from "./probes.ts";
 import { fail } from "./violation.ts";
 import { firstDifference } from "./state.ts";
 
+const WAKES = new Set(["prompt.enqueued", "workspace.resume_requested"]);
+
 interface SnapshotFile {
   readonly hash: string;
   readonly world: WorldState;
@@ -14,10 +16,12 @@ interface SnapshotFile {
  * I16 at each `workspace.resumed`: the archived snapshot it names belongs to this log (its hash is
  * the log's at its seq, so the bytes before hibernation are intact) and equals the log's prefix
  * replayed, byte for byte. Events accepted during hibernation are after it in the log, never lost
- * (I2 covers their durability).
+ * (I2 covers their durability). And at each `workspace.hibernated`: the archive ends there, so only
+ * a wake may follow it (a prompt, which asks to resume, or the resume request itself).
  */
 export class HibernationChecker {
   private checkedThrough = 0;
+  private previous: string | undefined;
 
   constructor(
     private readonly store: SimObjectStore,
@@ -28,6 +32,9 @@ export class HibernationChecker {
     const head = host.ws.log.head();
     if (head <= this.checkedThrough) return;
     for (const env of host.ws.log.read({ from: this.checkedThrough + 1, to: head })) {
+      const previous = this.previous;
+      this.previous = env.type;
+      if (previous === "workspace.hibernated" && !WAKES.has(env.type)) fail("I16", `seq ${env.seq}: ${env.type} follows workspace.hibernated, where only a wake may`);
       if (env.type !== "workspace.resumed") continue;
       const ref = (env.payload as { snapshotRef: string }).snapshotRef;
       const bytes = this.store.objects.get(ref) ?? fail("I16", `seq ${env.seq} resumed from ${ref}, which the object store does not hold`);
