@@ -99,7 +99,7 @@ export class Engine {
       const from = snapshot?.world.seq ?? 0;
       const seq = foldInto(actors, log.read({ from: from + 1 }), from);
       const engine = new Engine(log, dir, options, actors, { snapshotSeq: from, replayed: seq - from, head: log.head() });
-      for (const entity of actors.keys()) engine.rearm(entity);
+      engine.rearmAll();
       return engine;
     } catch (error) {
       await log.close();
@@ -133,7 +133,7 @@ export class Engine {
       return Promise.reject(this.failure ?? new CommandRejected("unavailable", "workspace is closed"));
     }
     const tx = new Tx(this.now, this.working, atelierCatalogue, reactor);
-    const asleep = this.hibernated();
+    const asleep = this.asleep(this.working);
     let value: T;
     try {
       value = body(tx);
@@ -154,8 +154,8 @@ export class Engine {
     });
   }
 
-  private hibernated(): boolean {
-    const workspace = this.working.get(entities.workspace);
+  private asleep(actors: ReadonlyMap<string, ActorSnapshot>): boolean {
+    const workspace = actors.get(entities.workspace);
     return workspace !== undefined && stateString(workspace.value) === "hibernated";
   }
 
@@ -186,11 +186,13 @@ export class Engine {
   private commit(batch: readonly Pending[], envelopes: readonly Envelope[]): void {
     if (envelopes.length > 0) {
       const touched = new Set<string>();
+      const wasAsleep = this.asleep(this.committed);
       for (const { tx } of batch) for (const [entity, snap] of tx.overlay) (this.committed.set(entity, snap), touched.add(entity));
       const last = envelopes.at(-1)!;
       this.committedSeq = last.seq;
       this.committedHash = last.hash;
-      for (const entity of touched) this.rearm(entity);
+      if (this.asleep(this.committed) !== wasAsleep) this.rearmAll();
+      else for (const entity of touched) this.rearm(entity);
       this.sinceSnapshot += envelopes.length;
       if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
     }
@@ -255,6 +257,16 @@ export class Engine {
     this.snapshotChain = this.snapshotChain.then(write, write);
     this.queuedSnapshot = this.snapshotChain;
     return this.snapshotChain;
+  }
+
+  /**
+   * Arms every committed deadline, or none while the workspace is hibernated: nothing may follow
+   * `workspace.hibernated`, so its timers wait for the wake, which re-arms each where it was (one
+   * that came due meanwhile fires at once), as a restore from the archive does.
+   */
+  private rearmAll(): void {
+    if (this.asleep(this.committed)) this.disarmAll();
+    else for (const entity of this.committed.keys()) this.rearm(entity);
   }
 
   /** Keeps exactly the timers the committed snapshot of `entity` asks for (same keys, same deadlines). */

@@ -113,6 +113,31 @@ describe("runtime: workspace lifecycle and timers", () => {
     await ws.close();
   });
 
+  it("a deadline that comes due while the workspace is hibernated waits for the wake, then fires at once", async () => {
+    const h = harness();
+    const ws = await h.open();
+    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+    // Held without a runner (as an imported session's locks are), so the hibernation does not release it.
+    await ws.locks.acquire("src/a.ts", "claude", "exclusive", { leaseMs: 10_000 });
+    await ws.lifecycle.hibernate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("hibernated");
+    expect(ws.timers()).toEqual([]);
+    const head = ws.log.head();
+    h.clock.advance(60_000);
+    await flush(6);
+    expect(ws.log.head()).toBe(head);
+    await ws.lifecycle.resume();
+    await flush(6);
+    expect(ws.status()).toBe("active");
+    // Re-armed at its own deadline, long past: it fires at the clock's next tick.
+    expect(ws.timers().map((t) => t.entity)).toContain("lock:src/a.ts");
+    h.clock.advance(0);
+    await flush(6);
+    expect(typesOf(ws).slice(head)).toEqual(["workspace.resume_requested", "workspace.resumed", "lock.lease_expired"]);
+    await ws.close();
+  });
+
   it("error → active on restart", async () => {
     const ws = await harness().open();
     await ws.lifecycle.fail("disk full");
