@@ -193,6 +193,8 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
     runners: {
       connect: runners.connect.bind(runners),
       connected: () => runners.connected(),
+      /** Whether `generation` is `agent`'s live runner: a request naming only the agent is fenced with it. */
+      isCurrent: runners.isCurrent.bind(runners),
     },
     prompts,
     locks,

@@ -113,7 +113,7 @@ export class RunnerSession extends SocketSession {
   }
 
   private get current(): boolean {
-    return this.connection !== undefined && this.host.ws.runners.connected().get(this.agent) === this.connection.generation;
+    return this.connection !== undefined && this.host.ws.runners.isCurrent(this.agent, this.connection.generation);
   }
 
   private async handle(frame: RunnerFrame): Promise<void> {

@@ -236,7 +236,10 @@ export class SimRunner {
           if (!r.ok && code(r.error) === "stale_runner") return this.onClosed(s);
           onReply(r);
         });
-      host.call(() => call(host, conn)).then(
+      // As the gateway's runner session does: a superseded generation's frames (its lock requests
+      // included, which name only the agent) are refused before they reach the workspace.
+      const fenced = () => (host.ws.runners.isCurrent(this.agent, conn.generation) ? call(host, conn) : Promise.reject(new CommandRejected("stale_runner", `runner generation ${conn.generation} of ${this.agent} is no longer connected`)));
+      host.call(fenced).then(
         (value) => reply({ ok: true, value }),
         (error: unknown) => reply({ ok: false, error }),
       );
