@@ -2,7 +2,7 @@ import type { AtelierEvent } from "./events.ts";
 import type { LockContext } from "./lock/machine.ts";
 import type { WorkspaceContext } from "./workspace/machine.ts";
 import { parseEntity } from "./events.ts";
-import { stateString, type ActorSnapshot } from "./world.ts";
+import { snapshotsOf, stateString, type ActorSnapshot, type WorldState } from "./world.ts";
 
 /**
  * A deadline an actor is waiting on. The runtime arms one Clock timer per spec and, when it
@@ -45,3 +45,10 @@ export const timersOf = (entity: string, snapshot: ActorSnapshot): TimerSpec[] =
   return [];
 };
 
+
+/**
+ * Every deadline a world state holds, as `{ key, entity }` like the engine's armed timers: what a
+ * running workspace arms, and what its wake re-arms after a hibernation (which arms none).
+ */
+export const deadlinesOf = (world: WorldState): { key: string; entity: string }[] =>
+  [...snapshotsOf(world)].flatMap(([entity, snap]) => timersOf(entity, snap).map((t) => ({ key: t.key, entity })));

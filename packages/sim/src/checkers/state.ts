@@ -1,4 +1,4 @@
-import { foldInto, snapshotsOf, timersOf, worldOf, type ActorSnapshot } from "@atelier/actors";
+import { deadlinesOf, foldInto, worldOf, type ActorSnapshot } from "@atelier/actors";
 import type { Host } from "../world/host.ts";
 import { fail } from "./violation.ts";
 
@@ -19,7 +19,7 @@ export class ReplayChecker {
     const actual = JSON.stringify(live);
     if (replayed !== actual) fail("I15", `replaying the log to seq ${live.seq} differs from the live actors: ${firstDifference(replayed, actual)}`);
     // A hibernated workspace arms nothing: its deadlines are re-armed at the wake (I16).
-    const wanted = host.ws.status() === "hibernated" ? [] : [...snapshotsOf(live)].flatMap(([entity, snap]) => timersOf(entity, snap).map((t) => t.key)).sort();
+    const wanted = host.ws.status() === "hibernated" ? [] : deadlinesOf(live).map((t) => t.key).sort();
     const armed = host.ws.timers().map((t) => t.key).sort();
     if (wanted.join(" ") !== armed.join(" ")) fail("I16", `armed timers [${armed.join(", ")}] differ from the deadlines the state holds [${wanted.join(", ")}]`);
   }
