@@ -94,7 +94,9 @@ export const hibernateFolder = async (options: HibernateOptions): Promise<Hibern
   let pruned: HibernateResult["pruned"];
   let pruneError: unknown;
   try {
-    const primaryPruned = await pruneArchives({ store: primary, location, keep });
+    // This hibernation is the workspace's one writer, and its manifest is in: segments no kept
+    // manifest names were left by one that failed before its own.
+    const primaryPruned = await pruneArchives({ store: primary, location, keep, sweepSegments: true });
     const mirrorPruned = mirror !== undefined && mirrorError === undefined ? await pruneArchives({ store: mirror, location, keep }) : undefined;
     pruned = { primary: primaryPruned, ...(mirrorPruned === undefined ? {} : { mirror: mirrorPruned }) };
   } catch (error) {

@@ -9,6 +9,13 @@ export interface PruneOptions {
   readonly location: WorkspaceLocation;
   /** How many of the newest archives stay (at least 1). */
   readonly keep: number;
+  /**
+   * Also remove log segments that no kept manifest names: those a hibernation uploaded and then
+   * failed or crashed before its manifest. Only for the workspace's one writer, right after its
+   * own manifest (a hibernation's prune of the primary): another writer's segments are named by
+   * no manifest until its manifest lands, so any other prune must leave them.
+   */
+  readonly sweepSegments?: boolean;
 }
 
 export interface PrunedArchives {
@@ -23,11 +30,14 @@ export interface PrunedArchives {
 /** Keys that belong to one archive id: its manifest and files, its databases, its resume claim. */
 const PER_ARCHIVE_FOLDERS = ["archives/", "databases/", "claims/"];
 const PER_ARCHIVE = /^(?:archives|databases|claims)\/([^/]+)(?:\/|$)/;
+/** Where the log's segments live, shared by every archive that names them (`sessionKey`). */
+const SEGMENTS = "sessions/";
 
 /**
  * Removes a workspace's archives older than its newest `keep`, with every object only they use:
  * their per-archive keys (manifest, files, databases, claim), per-archive keys a crashed
- * hibernation left without a manifest, and the log segments only removed manifests name.
+ * hibernation left without a manifest, and the log segments only removed manifests name (with
+ * `sweepSegments`, every segment no kept manifest names).
  *
  * Safe beside a hibernation writing a newer archive: only ids older than the oldest kept archive
  * are touched (a writer's id is newer: it resumed from the newest and its head only grew), and a
@@ -36,7 +46,7 @@ const PER_ARCHIVE = /^(?:archives|databases|claims)\/([^/]+)(?:\/|$)/;
  * same key, and a writer that finds it held does not upload it. Parts go first and the manifest
  * last, so a crash mid-prune leaves the evidence for the next prune to finish the job.
  */
-export const pruneArchives = async ({ store, location, keep }: PruneOptions): Promise<PrunedArchives> => {
+export const pruneArchives = async ({ store, location, keep, sweepSegments = false }: PruneOptions): Promise<PrunedArchives> => {
   if (!Number.isInteger(keep) || keep < 1) throw new ArchiveRefused({ reason: `the number of archives to keep must be a whole number ≥ 1, not ${keep}` });
   const archives = (await listArchives(store, location)).map((entry) => entry.archiveId);
   if (archives.length === 0) return { kept: [], removed: [], deleted: 0 };
@@ -56,10 +66,14 @@ export const pruneArchives = async ({ store, location, keep }: PruneOptions): Pr
   const client = objectStoreClient(store);
   const prefix = workspacePrefix(location);
   const manifests = new Set(removed.map(manifestKey));
-  // Only the per-archive folders are listed: a workspace's blobs and sessions may be many.
-  const listed = await Promise.all(PER_ARCHIVE_FOLDERS.map((folder) => client.list(prefix + folder)));
+  // Only the per-archive folders are listed (and the segments when swept): a workspace's blobs may be many.
+  const listed = await Promise.all([...PER_ARCHIVE_FOLDERS, ...(sweepSegments ? [SEGMENTS] : [])].map((folder) => client.list(prefix + folder)));
   for (const { key } of listed.flat()) {
     const relative = key.slice(prefix.length);
+    if (relative.startsWith(SEGMENTS)) {
+      if (!used.has(relative)) doomed.add(relative);
+      continue;
+    }
     const id = PER_ARCHIVE.exec(relative)?.[1];
     if (id !== undefined && id < oldestKept && !used.has(relative) && !manifests.has(relative)) doomed.add(relative);
   }

@@ -111,6 +111,30 @@ describe("pruning a workspace's archives", () => {
     for (const key of [...inProgress, unknownSession]) expect(keys, key).toContain(key);
   }, 60_000);
 
+  it("a hibernation's own prune of the primary also removes segments no kept manifest names; any other prune leaves them", async () => {
+    const s = await hibernatedCycles(2);
+    const prefix = workspacePrefix(s.location);
+    // What a hibernation that failed after uploading its last segment, before its manifest, leaves.
+    const orphan = "sessions/2026/02/01/session_0000000000000401_0123456789abcdef.jsonl.gz";
+    const mirror = makeObjectStore(localStoreDriver(join(tempDir(), "mirror")), fast);
+    for (const store of [s.primary, mirror]) await objectStoreClient(store).put(prefix + orphan, enc.encode("an orphaned segment"));
+
+    // A prune that is not the writer cannot tell it from a hibernation's upload in flight.
+    await pruneArchives({ store: s.primary, location: s.location, keep: 2 });
+    expect(await keysOf(s.primary, s.location)).toContain(orphan);
+
+    await resumeFolder({ targetDir: s.dir, location: s.location, primary: s.primary, holder: "host-a" });
+    s.clock.advance(60_000);
+    const third = await hibernateFolder({ workspaceDir: s.dir, location: s.location, primary: s.primary, mirror, clock: s.clock, keepArchives: 2 });
+    expect(third.pruned?.primary?.removed).toEqual([s.ids[0]]);
+    expect(await keysOf(s.primary, s.location)).not.toContain(orphan);
+    await expectOnlyKept(s.primary, s.location, [s.ids[1]!, third.archiveId]);
+    // The mirror is written by copies that may still be under way: its prune leaves them.
+    expect(await keysOf(mirror, s.location)).toContain(orphan);
+    const restored = await resumeFolder({ targetDir: join(tempDir(), "back"), location: s.location, primary: s.primary, holder: "host-b" });
+    expect(restored.manifest.archiveId).toBe(third.archiveId);
+  }, 60_000);
+
   it("finishes on the next run after a crash mid-prune, and ends as an uninterrupted prune would", async () => {
     const s = await hibernatedCycles(3);
     const driver = localStoreDriver(s.root);
