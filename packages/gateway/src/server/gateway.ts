@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type Storage, type StorageLock } from "@atelier/events";
 import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
-import { type RebuildReason, workspaceStatus } from "@atelier/projections";
+import { workspaceStatus } from "@atelier/projections";
 import { gatewayLockPath, removeWipeLeftovers, type HibernationContext } from "../archive/hibernation.ts";
 import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
 import type { WorkspaceRow } from "../catalog/workspaces.ts";
@@ -14,13 +13,14 @@ import { openCatalog, type CatalogDb } from "../catalog/catalog.ts";
 import { WorkspaceCatalog } from "../catalog/workspaces.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { EndedWorkspaces } from "./ended.ts";
-import { newManifest, readManifest, workspaceDir, writeManifest } from "./folder.ts";
+import { newManifest, workspaceDir, writeManifest } from "./folder.ts";
 import { Hibernations } from "./hibernations.ts";
 import { type HostOptions, WorkspaceHost } from "./host.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
 import { Mirrors } from "./mirrors.ts";
 import { LogFailureRecovery } from "./recovery.ts";
+import { Reopening } from "./reopen.ts";
 import { ServedWorkspaces, shuttingDown, type Unavailable } from "./served.ts";
 
 export type { Unavailable } from "./served.ts";
@@ -63,16 +63,6 @@ export interface CreateWorkspace {
   readonly id?: string;
 }
 
-/** Why a workspace's read models were replayed on open, as the server log says it. */
-const REBUILD_REASONS: Record<RebuildReason, string> = {
-  missing: "their file was missing",
-  schema: "their schema changed",
-  projectors: "their projectors changed",
-  "ahead-of-log": "they were ahead of the log",
-  "diverged-from-log": "they diverged from the log",
-  damaged: "their file was damaged",
-};
-
 const newWorkspaceId = (): string => `ws_${randomBytes(8).toString("hex")}`;
 
 /**
@@ -92,12 +82,9 @@ export class Gateway {
   private readonly hibernations: Hibernations;
   private readonly ended: EndedWorkspaces;
   private readonly recovery: LogFailureRecovery;
+  private readonly reopening: Reopening;
   private poll: NodeJS.Timeout | undefined;
   private lock: StorageLock | undefined;
-  /** Catalogued workspaces the start has not opened yet: opened in the background, or first when asked for. */
-  private readonly unopened = new Map<string, WorkspaceRow>();
-  /** Resolves once the start has opened every catalogued workspace (or found it unavailable); see `openInBackground`. */
-  ready: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly options: GatewayOptions,
@@ -112,20 +99,22 @@ export class Gateway {
     const served = (this.served = new ServedWorkspaces(this.clock));
     const log = (line: string) => this.log(line);
     const common = { served, catalog: this.workspaces, clock: this.clock, log };
+    const open = (dir: string, row: WorkspaceRow) => WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions());
     this.hibernations = new Hibernations({
       ...common,
       metrics: this.metrics,
       archive: () => this.hibernation(),
-      reopen: (row) => this.reopen(row, false),
+      reopen: (row) => this.reopening.reopen(row, false),
       serve: (host) => this.serve(host),
     });
+    this.reopening = new Reopening({ ...common, dataDir: options.dataDir, hibernations: this.hibernations, open, serve: (host, archiveNow) => this.serve(host, archiveNow) });
     this.ended = new EndedWorkspaces({
       ...common,
       dataDir: options.dataDir,
       closeAfterMs: options.closeEndedAfterMs,
-      open: async (dir, row) => this.serve(await WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions())),
+      open: async (dir, row) => this.serve(await open(dir, row)),
     });
-    this.recovery = new LogFailureRecovery({ ...common, reopen: (row) => this.reopen(row) });
+    this.recovery = new LogFailureRecovery({ ...common, reopen: (row) => this.reopening.reopen(row) });
     this.metrics.gauge("atelier_workspaces_open", "Workspaces open in this gateway", () => [[{}, served.hosts.size]]);
     this.metrics.gauge("atelier_ws_sessions", "Open WebSocket sessions", () => [[{}, this.sessions.size]]);
     this.metrics.gauge("atelier_workspaces_unavailable", "Workspaces not served: the start could not open them, or their log failed", () => [[{}, served.unavailable.size]]);
@@ -147,7 +136,7 @@ export class Gateway {
         gateway.log(`gateway lock: ${error instanceof Error ? error.message : String(error)}`);
       }
       removeWipeLeftovers(options.dataDir);
-      for (const row of gateway.workspaces.list()) gateway.unopened.set(row.id, row);
+      gateway.reopening.expect(gateway.workspaces.list());
     } catch (error) {
       await gateway.close();
       throw error;
@@ -180,79 +169,27 @@ export class Gateway {
    * a log's segments: `giveWay`). A request for a workspace not reached yet opens it first.
    */
   openInBackground(): Promise<void> {
-    this.ready = (async () => {
-      for (const id of [...this.unopened.keys()]) await this.opened(id);
-    })();
-    return this.ready;
+    return this.reopening.openInBackground();
   }
 
-  /**
-   * Resolves once the start is done with workspace `id`: served, in the archive, or unavailable.
-   * One workspace that cannot be opened (a damaged log, a missing disk) no longer keeps the server
-   * from starting: it is logged and answered with why, and the others are served.
-   */
+  /** Resolves once the start has opened every catalogued workspace (or found it unavailable). */
+  get ready(): Promise<void> {
+    return this.reopening.ready;
+  }
+
+  /** Resolves once the start is done with workspace `id`: served, in the archive, or unavailable. */
   opened(id: string): Promise<void> {
-    if (!this.unopened.has(id)) return Promise.resolve();
-    return this.served.serialized(id, async () => {
-      const row = this.unopened.get(id);
-      if (!row || this.served.closing) return;
-      try {
-        await this.reopen(row);
-      } catch (error) {
-        // Stopped by a shutdown (`giveWay`): not damaged, the next start opens it.
-        if (this.served.closing) return;
-        const reason = error instanceof Error ? error.message : String(error);
-        this.served.unavailable.set(id, { reason, since: "start" });
-        this.log(`workspace ${id}: not served, it could not be opened: ${reason}`);
-      } finally {
-        // Only now: a request meanwhile must wait for this open, not find the workspace missing.
-        this.unopened.delete(id);
-      }
-    });
+    return this.reopening.opened(id);
   }
 
   /** Whether the start has yet to open workspace `id`. */
   opening(id: string): boolean {
-    return this.unopened.has(id);
+    return this.reopening.opening(id);
   }
 
   /** How many workspaces the start has yet to open. */
   get stillOpening(): number {
-    return this.unopened.size;
-  }
-
-  /**
-   * Brings a catalogued workspace back after a start or a crash. Its folder, when there, is the
-   * truth: it is served, and archived again if its log says hibernated (a crash before the wipe),
-   * or woken if a resume was under way. Without a folder, a hibernating/hibernated/resuming
-   * workspace is in the archive (the wipe comes only after a verified archive): listed as
-   * hibernated, and woken when prompts are held for it. A terminated workspace that was closed
-   * for want of use stays closed until someone reads it.
-   */
-  private async reopen(row: WorkspaceRow, archiveNow = true): Promise<void> {
-    const dir = workspaceDir(this.options.dataDir, row.id);
-    if (readManifest(dir)) {
-      if (row.ended !== null && row.state === "open") return;
-      const started = performance.now();
-      const host = await WorkspaceHost.open(dir, row.id, row.name, row.demo, this.hostOptions());
-      const rebuilt = host.projection.rebuilt;
-      if (rebuilt !== undefined) {
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        this.log(`workspace ${row.id}: read models rebuilt from the log (${REBUILD_REASONS[rebuilt]}): ${host.head} events, ${seconds} s`);
-      }
-      if (row.state === "resuming" && host.ws.status() === "hibernated") {
-        await host.close();
-        this.hibernations.wake(row.id);
-        return;
-      }
-      if (row.state !== "open") this.workspaces.setState(row.id, "open", null);
-      this.serve(host, archiveNow);
-      return;
-    }
-    // Listed as unavailable with this reason (see `opened`), not left out of the list.
-    if (row.state === "open") throw new Error(`its folder ${dir} is missing`);
-    if (row.state !== "hibernated") this.workspaces.setState(row.id, "hibernated");
-    this.hibernations.wakeIfHeld(row.id);
+    return this.reopening.stillOpening;
   }
 
   private hibernation(): HibernationContext {
@@ -344,7 +281,7 @@ export class Gateway {
       this.served.touch(id);
       return host;
     }
-    if (this.unopened.has(id)) {
+    if (this.reopening.opening(id)) {
       await this.opened(id);
       this.served.assertOpen();
       return this.host(id);
