@@ -4,7 +4,8 @@
  * (to the local archive), resumes and cancels are sent from three lanes at once, so that each kill
  * lands in the middle of something: an append, an archive, a wake. Afterwards every prompt that got
  * a 202 is in its workspace's log (those held while it was in the archive included) and has ended,
- * no request got an internal error, and every read model equals a rebuild of its log.
+ * no request got an internal error, no hibernation was abandoned, and every read model equals a
+ * rebuild of its log.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +27,8 @@ const data = mkdtempSync(join(tmpdir(), "atelier-crash-"));
 afterAll(() => rmSync(data, { recursive: true, force: true }));
 const lcg = (seed: number) => () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** What every server of the test printed. */
+let serverLog = "";
 
 /** Starts `atelier start` on `port` (0: any), resolving with the URL it prints once it listens. */
 const startServer = (port: number): Promise<{ child: ChildProcess; url: string; token: string | undefined }> =>
@@ -37,11 +40,15 @@ const startServer = (port: number): Promise<{ child: ChildProcess; url: string; 
     let out = "";
     const onData = (chunk: Buffer) => {
       out += chunk;
+      serverLog += chunk;
       const m = /running at (http:\/\/[^/\s]+)\/(?:\?token=(\S+))?/.exec(out);
       if (m) resolveStart({ child, url: m[1]!, token: m[2] });
     };
     child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => (out += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      out += chunk;
+      serverLog += chunk;
+    });
     child.once("exit", (code) => reject(new Error(`atelier start exited (${code}) before listening:\n${out.slice(-2000)}`)));
   });
 
@@ -147,6 +154,8 @@ it(`loses no acknowledged prompt when the server is killed ${ROUNDS} times under
       expect(lost).toEqual([]);
     }
     expect(unexpected).toEqual([]);
+    // The local store does not fail: a hibernation abandoned here means its log went on past `workspace.hibernated`.
+    expect(serverLog.split("\n").filter((line) => /hibernation failed/.test(line))).toEqual([]);
   } finally {
     await Promise.all(runners.map((r) => r.close()));
     server.child.kill("SIGINT");
