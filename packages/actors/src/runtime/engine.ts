@@ -29,6 +29,17 @@ export interface Committed {
 }
 
 /** A command waiting for its batch to be durable. */
+/**
+ * Nothing follows `workspace.terminated`, and nothing but a wake (a transaction that asks to
+ * resume: a resume, or a prompt) follows `workspace.hibernated`, where its archive ends (ADR 0014).
+ */
+const refuseWhileStopped = (state: "hibernated" | "terminated", tx: Tx): void => {
+  if (state === "terminated") throw new CommandRejected("refused", "workspace is terminated: nothing more is recorded", entities.workspace, state);
+  if (!tx.inputs.some((input) => input.type === "workspace.resume_requested")) {
+    throw new CommandRejected("refused", "workspace is hibernated: only a prompt or a resume may wake it", entities.workspace, state);
+  }
+};
+
 interface Pending {
   readonly tx: Tx;
   readonly value: unknown;
@@ -133,15 +144,12 @@ export class Engine {
       return Promise.reject(this.failure ?? new CommandRejected("unavailable", "workspace is closed"));
     }
     const tx = new Tx(this.now, this.working, atelierCatalogue, reactor);
-    const asleep = this.asleep(this.working);
+    const stopped = this.stopped(this.working);
     let value: T;
     try {
       value = body(tx);
       drain(tx, this.options.touchGranularityMs);
-      // The archive of a hibernated workspace ends at `workspace.hibernated`: only a wake may follow it (I16).
-      if (asleep && tx.inputs.length > 0 && !tx.inputs.some((input) => input.type === "workspace.resume_requested")) {
-        throw new CommandRejected("refused", "workspace is hibernated: only a prompt or a resume may wake it", entities.workspace, "hibernated");
-      }
+      if (stopped !== undefined && tx.inputs.length > 0) refuseWhileStopped(stopped, tx);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -154,9 +162,11 @@ export class Engine {
     });
   }
 
-  private asleep(actors: ReadonlyMap<string, ActorSnapshot>): boolean {
+  /** `hibernated` or `terminated` when the workspace is in one of them: it records nothing, or only a wake, and arms no timers. */
+  private stopped(actors: ReadonlyMap<string, ActorSnapshot>): "hibernated" | "terminated" | undefined {
     const workspace = actors.get(entities.workspace);
-    return workspace !== undefined && stateString(workspace.value) === "hibernated";
+    const state = workspace && stateString(workspace.value);
+    return state === "hibernated" || state === "terminated" ? state : undefined;
   }
 
   /**
@@ -186,12 +196,12 @@ export class Engine {
   private commit(batch: readonly Pending[], envelopes: readonly Envelope[]): void {
     if (envelopes.length > 0) {
       const touched = new Set<string>();
-      const wasAsleep = this.asleep(this.committed);
+      const wasStopped = this.stopped(this.committed);
       for (const { tx } of batch) for (const [entity, snap] of tx.overlay) (this.committed.set(entity, snap), touched.add(entity));
       const last = envelopes.at(-1)!;
       this.committedSeq = last.seq;
       this.committedHash = last.hash;
-      if (this.asleep(this.committed) !== wasAsleep) this.rearmAll();
+      if (this.stopped(this.committed) !== wasStopped) this.rearmAll();
       else for (const entity of touched) this.rearm(entity);
       this.sinceSnapshot += envelopes.length;
       if (this.sinceSnapshot >= this.options.snapshotEvery) void this.snapshot().catch(() => undefined);
@@ -260,12 +270,13 @@ export class Engine {
   }
 
   /**
-   * Arms every committed deadline, or none while the workspace is hibernated: nothing may follow
-   * `workspace.hibernated`, so its timers wait for the wake, which re-arms each where it was (one
-   * that came due meanwhile fires at once), as a restore from the archive does.
+   * Arms every committed deadline, or none while the workspace is hibernated or terminated:
+   * nothing but a wake may follow `workspace.hibernated`, so its timers wait for the wake, which
+   * re-arms each where it was (one that came due meanwhile fires at once), as a restore from the
+   * archive does; and nothing follows `workspace.terminated`.
    */
   private rearmAll(): void {
-    if (this.asleep(this.committed)) this.disarmAll();
+    if (this.stopped(this.committed) !== undefined) this.disarmAll();
     else for (const entity of this.committed.keys()) this.rearm(entity);
   }
 

@@ -113,6 +113,28 @@ describe("runtime: workspace lifecycle and timers", () => {
     await ws.close();
   });
 
+  it("nothing follows workspace.terminated: no command is recorded and no deadline fires", async () => {
+    const h = harness();
+    const ws = await h.open();
+    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+    // Held without a runner (as an imported session's locks are), so the teardown does not release it.
+    await ws.locks.acquire("src/a.ts", "claude", "exclusive", { leaseMs: 10_000 });
+    await ws.lifecycle.terminate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("terminated");
+    expect(ws.timers()).toEqual([]);
+    const head = ws.log.head();
+    h.clock.advance(60_000);
+    await flush(6);
+    const refused = { code: "refused", entity: "workspace", state: "terminated" };
+    await expect(ws.coordinator.sharedContext.set("k", 1, "claude")).rejects.toMatchObject(refused);
+    await expect(ws.coordinator.taskQueue.push({ title: "t", by: "claude" })).rejects.toMatchObject(refused);
+    await expect(ws.locks.acquire("src/b.ts", "claude", "exclusive")).rejects.toMatchObject(refused);
+    expect(ws.log.head()).toBe(head);
+    expect(typesOf(ws).at(-1)).toBe("workspace.terminated");
+    await ws.close();
+  });
+
   it("a deadline that comes due while the workspace is hibernated waits for the wake, then fires at once", async () => {
     const h = harness();
     const ws = await h.open();

@@ -5,7 +5,7 @@ import { fail } from "./violation.ts";
 /**
  * I15 and the timer half of I16/F22, incrementally: the log folded through the pure machines
  * (effects off) must equal the live actors byte for byte at the live seq, and the armed timers
- * must be exactly those the committed snapshots ask for, with their deadlines (none while hibernated).
+ * must be exactly those the committed snapshots ask for, with their deadlines (none while hibernated or terminated).
  */
 export class ReplayChecker {
   private readonly actors = new Map<string, ActorSnapshot>();
@@ -18,8 +18,9 @@ export class ReplayChecker {
     const replayed = JSON.stringify(worldOf(this.seq, this.actors));
     const actual = JSON.stringify(live);
     if (replayed !== actual) fail("I15", `replaying the log to seq ${live.seq} differs from the live actors: ${firstDifference(replayed, actual)}`);
-    // A hibernated workspace arms nothing: its deadlines are re-armed at the wake (I16).
-    const wanted = host.ws.status() === "hibernated" ? [] : deadlinesOf(live).map((t) => t.key).sort();
+    // A hibernated or terminated workspace arms nothing: a hibernated one's deadlines are re-armed at the wake (I16).
+    const stopped = ["hibernated", "terminated"].includes(host.ws.status());
+    const wanted = stopped ? [] : deadlinesOf(live).map((t) => t.key).sort();
     const armed = host.ws.timers().map((t) => t.key).sort();
     if (wanted.join(" ") !== armed.join(" ")) fail("I16", `armed timers [${armed.join(", ")}] differ from the deadlines the state holds [${wanted.join(", ")}]`);
   }
