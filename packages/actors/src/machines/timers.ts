@@ -45,7 +45,6 @@ export const timersOf = (entity: string, snapshot: ActorSnapshot): TimerSpec[] =
   return [];
 };
 
-
 /**
  * Every deadline a world state holds, as `{ key, entity }` like the engine's armed timers: what a
  * running workspace arms, and what its wake re-arms after a hibernation (which arms none).

@@ -28,7 +28,6 @@ export interface Committed {
   readonly effects: readonly PostEffect[];
 }
 
-/** A command waiting for its batch to be durable. */
 /**
  * Nothing follows `workspace.terminated`, and nothing but a wake (a transaction that asks to
  * resume: a resume, or a prompt) follows `workspace.hibernated`, where its archive ends (ADR 0014).
@@ -40,6 +39,7 @@ const refuseWhileStopped = (state: "hibernated" | "terminated", tx: Tx): void =>
   }
 };
 
+/** A command waiting for its batch to be durable. */
 interface Pending {
   readonly tx: Tx;
   readonly value: unknown;
