@@ -4,6 +4,28 @@ import { flush, harness, logOf, recordingRunner, typesOf } from "../harness.ts";
 
 const config = { idleTimeoutMs: 1000, hibernateAfterMs: 5000, lifetimeMs: 60_000, maxLifetimeMs: 120_000 };
 
+type TestWorkspace = Awaited<ReturnType<ReturnType<typeof harness>["open"]>>;
+
+/**
+ * A workspace whose agent holds a 10 s lease without a runner (as an imported session's locks are,
+ * so stopping the workspace does not release it), stopped by `stop` into `state`, which arms no
+ * timers, then left for a minute; with its head from before that minute.
+ */
+const stoppedWithLease = async (stop: (ws: TestWorkspace) => Promise<unknown>, state: string) => {
+  const h = harness();
+  const ws = await h.open();
+  await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+  await ws.locks.acquire("src/a.ts", "claude", "exclusive", { leaseMs: 10_000 });
+  await stop(ws);
+  await flush(6);
+  expect(ws.status()).toBe(state);
+  expect(ws.timers()).toEqual([]);
+  const head = ws.log.head();
+  h.clock.advance(60_000);
+  await flush(6);
+  return { h, ws, head };
+};
+
 describe("runtime: workspace lifecycle and timers", () => {
   it("creates an empty workspace as created + activated, with from/to on each event", async () => {
     const ws = await harness().open();
@@ -114,18 +136,7 @@ describe("runtime: workspace lifecycle and timers", () => {
   });
 
   it("nothing follows workspace.terminated: no command is recorded and no deadline fires", async () => {
-    const h = harness();
-    const ws = await h.open();
-    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
-    // Held without a runner (as an imported session's locks are), so the teardown does not release it.
-    await ws.locks.acquire("src/a.ts", "claude", "exclusive", { leaseMs: 10_000 });
-    await ws.lifecycle.terminate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("terminated");
-    expect(ws.timers()).toEqual([]);
-    const head = ws.log.head();
-    h.clock.advance(60_000);
-    await flush(6);
+    const { ws, head } = await stoppedWithLease((ws) => ws.lifecycle.terminate("ana"), "terminated");
     const refused = { code: "refused", entity: "workspace", state: "terminated" };
     await expect(ws.coordinator.sharedContext.set("k", 1, "claude")).rejects.toMatchObject(refused);
     await expect(ws.coordinator.taskQueue.push({ title: "t", by: "claude" })).rejects.toMatchObject(refused);
@@ -136,18 +147,7 @@ describe("runtime: workspace lifecycle and timers", () => {
   });
 
   it("a deadline that comes due while the workspace is hibernated waits for the wake, then fires at once", async () => {
-    const h = harness();
-    const ws = await h.open();
-    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
-    // Held without a runner (as an imported session's locks are), so the hibernation does not release it.
-    await ws.locks.acquire("src/a.ts", "claude", "exclusive", { leaseMs: 10_000 });
-    await ws.lifecycle.hibernate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("hibernated");
-    expect(ws.timers()).toEqual([]);
-    const head = ws.log.head();
-    h.clock.advance(60_000);
-    await flush(6);
+    const { h, ws, head } = await stoppedWithLease((ws) => ws.lifecycle.hibernate("ana"), "hibernated");
     expect(ws.log.head()).toBe(head);
     await ws.lifecycle.resume();
     await flush(6);
