@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localStoreDriver, makeObjectStore, type ObjectStoreDriver } from "@atelier/events";
+import type { ServedWorkspaces } from "../src/server/served.ts";
 import { eventually, testServer } from "./support/server.ts";
 
 /**
@@ -141,6 +142,33 @@ describe("prompts held for a workspace in the archive", () => {
       expect(manifests).toEqual([]);
       const listed = (await t.api("GET", `/workspaces/${id}/status`)).body as { workspace: { status: string } };
       expect(listed.workspace.status).toBe("active");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("a workspace woken while it is withdrawn for the archive, before it closes, is served again as it is", async () => {
+    const logs: string[] = [];
+    const t = await testServer({ log: (line) => logs.push(line) });
+    try {
+      const { host } = await t.server.gateway.createWorkspace({ name: "early riser", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+      const id = host.id;
+      // Withdrawing awaits the NATS mirror's detach; the test holds that moment open (over the real
+      // table) and lands there the prompt of a request that had the workspace before it was withdrawn.
+      const served = (t.server.gateway as unknown as { served: ServedWorkspaces }).served;
+      const withdraw = served.withdraw.bind(served);
+      served.withdraw = async (workspace) => {
+        await withdraw(workspace);
+        await host.ws.prompts.enqueue("claude", { text: "not yet", author: "ana", clientRequestId: "meanwhile" });
+      };
+      await host.ws.lifecycle.hibernate("ana");
+      await eventually(() => logs.some((l) => l.includes("woke before it was archived")));
+      expect(t.server.gateway.hosts.get(id)).toBe(host);
+      await eventually(() => host.ws.status() === "active");
+      expect(enqueuedRequests(host)).toContain("meanwhile");
+      expect((await t.api("GET", `/workspaces/${id}/status`)).body.workspace.status).toBe("active");
+      expect(t.server.gateway.workspaces.get(id)!.state).toBe("open");
+      expect(logs.filter((l) => /hibernation failed|reopening/.test(l))).toEqual([]);
     } finally {
       await t.close();
     }

@@ -44,6 +44,13 @@ export class Hibernations {
     return served.serialized(host.id, async () => {
       if (served.closing || served.hosts.get(host.id) !== host || host.ws.status() !== "hibernated") return;
       await served.withdraw(host.id);
+      // Withdrawing awaits the mirror's detach: a request that had the workspace may have woken it meanwhile.
+      // It is still open, so it is served as it is (reopening its folder would find its log locked).
+      if (host.ws.status() !== "hibernated") {
+        served.add(host);
+        log(`workspace ${host.id}: woke before it was archived; served again`);
+        return;
+      }
       try {
         const record = await archiveHost(this.context.archive(), host);
         metrics.inc("atelier_hibernations_total", "Workspaces archived and wiped", { mirror: record.mirrorError === null ? "ok" : "failed" });
