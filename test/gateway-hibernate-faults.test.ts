@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,6 +66,19 @@ describe("gateway hibernation: timers, failures and restarts", () => {
       expect(back.ws.status()).toBe("active");
     } finally {
       await again.close();
+    }
+  });
+
+  it("a start removes what a crash left beside the workspaces: a wipe's renamed folder, a restore's staging folder", async () => {
+    const data = temp();
+    const workspaces = join(data, "workspaces");
+    const leftovers = [".ws_a.hibernated-0000000000000009-20261124T000000000Z", ".ws_b.restoring-k1ll3d"].map((name) => join(workspaces, name));
+    for (const dir of leftovers) mkdirSync(join(dir, "log"), { recursive: true });
+    const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
+    try {
+      for (const dir of leftovers) expect(existsSync(dir), dir).toBe(false);
+    } finally {
+      await server.close();
     }
   });
 

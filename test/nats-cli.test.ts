@@ -90,8 +90,11 @@ describe("atelier follow / restore / mirror status", () => {
     expect(logBytes(copy)).toEqual(logBytes(path.join(dataDir, "workspaces", "ws_cli")));
   });
 
-  it("mirror status prints heads and lag per workspace", async () => {
+  it("mirror status prints heads and lag per workspace, not for a crash's leftover beside them", async () => {
     await log.append([{ type: "test.said", entity: "x", payload: { n: 1001 } }]);
+    // A restore killed mid-way leaves its staging folder (a log copy) under a dot name.
+    const workspaces = path.join(dataDir, "workspaces");
+    fs.cpSync(path.join(workspaces, "ws_cli", "log"), path.join(workspaces, ".ws_cli.restoring-k1ll3d", "log"), { recursive: true });
     const io = capture();
     expect(await runCli(["mirror", "status", "--nats", server.url, dataDir], io)).toBe(0);
     expect(io.lines.map((l) => l.split(/\s{2,}/))).toEqual([

@@ -207,11 +207,16 @@ export const queueHeld = async (ctx: Pick<HibernationContext, "catalog" | "log">
 /** Holds a prompt for a hibernated workspace in the catalogue (durable while the folder is away). */
 export const holdPrompt = (ctx: HibernationContext, id: string, prompt: HeldPrompt): { duplicate: boolean } => ctx.catalog.hold(id, prompt);
 
-/** Folders a crash left renamed aside mid-wipe: the archive was complete before the rename, so they go. */
-export const removeWipeLeftovers = (dataDir: string): void => {
+/**
+ * Folders a crash left aside: one renamed mid-wipe (the archive was complete before the rename),
+ * and, when `restores` (this process owns the data folder, so no other one is restoring into it),
+ * a restore's staging folder (the archive is intact, and a wake restores it again).
+ */
+export const removeLeftovers = (dataDir: string, { restores }: { restores: boolean }): void => {
   const root = workspacesDir(dataDir);
   if (!existsSync(root)) return;
-  for (const name of readdirSync(root)) if (/^\..+\.hibernated-/.test(name)) rmSync(join(root, name), { recursive: true, force: true });
+  const leftover = restores ? /^\..+\.(?:hibernated|restoring)-/ : /^\..+\.hibernated-/;
+  for (const name of readdirSync(root)) if (leftover.test(name)) rmSync(join(root, name), { recursive: true, force: true });
 };
 
 /** The pid in a lock file, when that process is alive and is not this one. */

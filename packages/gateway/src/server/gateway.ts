@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { nodeStorage, systemClock, type Clock, type FsyncPolicy, type Storage, type StorageLock } from "@atelier/events";
 import type { AgentSpec, EnqueueSpec } from "@atelier/actors";
 import { workspaceStatus } from "@atelier/projections";
-import { gatewayLockPath, removeWipeLeftovers, type HibernationContext } from "../archive/hibernation.ts";
+import { gatewayLockPath, removeLeftovers, type HibernationContext } from "../archive/hibernation.ts";
 import { archiveSettings, type ArchiveSettings } from "../archive/settings.ts";
 import type { WorkspaceRow } from "../catalog/workspaces.ts";
 import { RunnerTokens } from "../auth/runner-tokens.ts";
@@ -135,7 +135,7 @@ export class Gateway {
       } catch (error) {
         gateway.log(`gateway lock: ${error instanceof Error ? error.message : String(error)}`);
       }
-      removeWipeLeftovers(options.dataDir);
+      removeLeftovers(options.dataDir, { restores: gateway.lock !== undefined });
       gateway.reopening.expect(gateway.workspaces.list());
     } catch (error) {
       await gateway.close();

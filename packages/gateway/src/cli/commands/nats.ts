@@ -98,6 +98,8 @@ const workspaceFolders = (paths: readonly string[]): string[] =>
     const root = join(p, "workspaces");
     if (!existsSync(root)) throw new UsageError(`${p} is neither a workspace folder (log/) nor a data folder (workspaces/)`);
     return readdirSync(root)
+      // A leading dot: a crash's leftover beside a workspace (a wipe, a restore's staging), not a workspace.
+      .filter((name) => !name.startsWith("."))
       .sort()
       .map((name) => join(root, name))
       .filter((dir) => existsSync(logDir(dir)));
