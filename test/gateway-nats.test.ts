@@ -23,3 +23,25 @@ it("with --nats every served workspace's log is mirrored to JetStream, created o
     await t.close();
   }
 });
+
+it("a workspace hibernating with --nats is never missing: a request meanwhile finds it served or asleep, not 404", async () => {
+  const t = await testServer({ nats: nats.url });
+  try {
+    const created = await t.api("POST", "/workspaces", { name: "sleepy", agents: [{ id: "claude", vendor: "claude", model: "opus" }] });
+    const ws = created.body.workspace.id as string;
+    const statuses = new Set<number>();
+    const archived = () => t.server.gateway.workspaces.get(ws)?.state === "hibernated" && !t.server.gateway.hosts.has(ws);
+    // Publishes in flight when it hibernates: the mirror's detach waits for them.
+    const host = await t.server.gateway.host(ws);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => host.ws.bus.publish("chat", { text: `line ${i}` }, { sender: "claude" })));
+    const lanes = Array.from({ length: 4 }, async () => {
+      for (const deadline = Date.now() + 20_000; !archived() && Date.now() < deadline; ) statuses.add((await t.api("GET", `/workspaces/${ws}/status`)).status);
+    });
+    expect((await t.api("POST", `/workspaces/${ws}/hibernate`, {})).status).toBe(202);
+    await Promise.all(lanes);
+    expect(archived()).toBe(true);
+    expect([...statuses]).toEqual([200]);
+  } finally {
+    await t.close();
+  }
+});

@@ -40,9 +40,11 @@ export class ServedWorkspaces {
 
   /** Stops serving workspace `id` (its host is the caller's to close). */
   async withdraw(id: string): Promise<void> {
+    // The mirror first: until the workspace leaves the table a request finds it served, not missing
+    // (a 404 would end its runners for good), and the detach awaits the mirror's publishes in flight.
+    await this.mirrors?.detach(id);
     this.hosts.delete(id);
     this.lastUse.delete(id);
-    await this.mirrors?.detach(id);
   }
 
   /** Notes that workspace `id` was asked for, or left by a socket, now. */
