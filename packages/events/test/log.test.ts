@@ -275,6 +275,47 @@ describe("the event log", () => {
     expect(tornTails).toBeGreaterThan(0);
   });
 
+  it("keeps a handle open until every fdatasync on it has returned, even one a later sync committed", async () => {
+    // Every sync goes to the pool; the second on each handle returns late, the others at once, and
+    // one that returns after its handle was closed fails, as fdatasync on a closed descriptor does.
+    const memory = new MemoryStorage();
+    const storage: Storage = Object.create(memory, {
+      openAppend: {
+        value: (path: string, options?: { create?: boolean }) => {
+          const file = memory.openAppend(path, options);
+          let closed = false;
+          let calls = 0;
+          return Object.assign(Object.create(file), {
+            syncBlocking: undefined,
+            sync: async () => {
+              // Not the first: that one opened the segment, a barrier no other sync overlaps.
+              const slow = ++calls === 2;
+              await file.sync();
+              if (slow) await new Promise((r) => setTimeout(r, 30));
+              if (closed) throw Object.assign(new Error("EBADF: bad file descriptor, fdatasync"), { code: "EBADF" });
+            },
+            close: () => {
+              closed = true;
+              file.close();
+            },
+          });
+        },
+      },
+    });
+    const log = await open(tempDir(), { storage, fsync: "batch" });
+    // One append per turn: each is a cohort of its own, and later cohorts' syncs return before the first's.
+    const appends: Promise<unknown>[] = [];
+    for (let i = 0; i < 120; i++) {
+      appends.push(log.append([note(`n${i}`)]));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appends);
+    await log.close();
+    // The first sync returns after the close only if the close did not wait for it: then it fails the log.
+    await new Promise((r) => setTimeout(r, 60));
+    expect(log.vouch()).toBeDefined();
+  });
+
   it("syncs on its own thread again once a slow disk turns fast (fsync=always)", async () => {
     // A storage whose blocking fdatasync takes 2 ms for its first calls (a passing stall), then is instant.
     const memory = new MemoryStorage();

@@ -277,7 +277,8 @@ export class EventLog {
   private pump(): void {
     this.pumpScheduled = false;
     while (this.queue.length > 0 && !this.failure && this.syncing.length < MAX_SYNCS && !this.barrier) {
-      if (this.mustRoll() && this.syncing.length > 0) return; // resumed when the running syncs finish
+      // Resumed when the running syncs finish: the old handle stays open until every fdatasync on it has returned.
+      if (this.mustRoll() && (this.syncing.length > 0 || this.pendingSyncs > 0)) return;
       const groups = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
       let cohort: Cohort;
       try {
@@ -299,15 +300,28 @@ export class EventLog {
       const file = this.active!;
       // The handle's sync last: it is what fails once the process that opened it has crashed.
       const synced = cohort.rolled ? this.storage.syncDir(this.dir).then(() => file.sync()) : file.sync();
+      this.pendingSyncs++;
       synced.then(
-        () => this.synced(cohort),
-        (error: unknown) => this.fail(error, []),
+        () => {
+          this.pendingSyncs--;
+          this.synced(cohort);
+        },
+        (error: unknown) => {
+          this.pendingSyncs--;
+          this.fail(error, []);
+        },
       );
     }
   }
 
   /** EWMA of blocking fdatasync time in ms; starts optimistic, measured from the first on. */
   private blockingSyncMs = 0;
+  /**
+   * fdatasync calls not yet returned. A later cohort's sync commits the earlier ones (it covers
+   * their bytes), so `syncing` can empty while an earlier call is still in the thread pool: closing
+   * the handle then (a roll, the close) failed that call with EBADF, and the log with it.
+   */
+  private pendingSyncs = 0;
   /** When the last blocking sync ended, and how long it took (monotonic ms; measurement only). */
   private lastInlineEnd = Number.NEGATIVE_INFINITY;
   private lastInlineMs = 0;
@@ -495,7 +509,7 @@ export class EventLog {
   /** Waits for queued appends, then releases the writer lock. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.pumpScheduled || this.syncing.length > 0 || (this.queue.length > 0 && !this.failure)) {
+    while (this.pumpScheduled || this.syncing.length > 0 || this.pendingSyncs > 0 || (this.queue.length > 0 && !this.failure)) {
       await new Promise((r) => setImmediate(r));
     }
     this.closed = true;
