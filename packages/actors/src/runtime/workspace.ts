@@ -121,12 +121,18 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
       if (!engine.failed) await fail(`resume failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined); // closed meanwhile: nothing left to record
     }
   };
+  /** Teardown: every runner off and every open prompt cancelled, then `workspace.terminated`. Safe to repeat. */
   const terminate = async () => {
-    await run((tx) => {
-      disconnectAll(tx);
-      prompts.cancelAll(tx);
-    });
-    await run(wsEvent("workspace.terminated"));
+    try {
+      await run((tx) => {
+        disconnectAll(tx);
+        prompts.cancelAll(tx);
+      });
+      await run(wsEvent("workspace.terminated"));
+    } catch {
+      // The log failed or the workspace closed meanwhile: the next open finds it terminating and
+      // tears down again (below). Thrown on, it would end the process as an unhandled rejection.
+    }
   };
   engine.onCommitted(({ effects }) => {
     for (const fx of effects) {
@@ -161,7 +167,7 @@ export async function openWorkspace(dir: string, options: WorkspaceOptions) {
   const interrupted = stateString(engine.committed.get(entities.workspace)!.value);
   if (interrupted === "hibernating") void hibernate();
   else if (interrupted === "resuming") void resume();
-  else if (interrupted === "terminating") void terminate().catch(() => undefined);
+  else if (interrupted === "terminating") void terminate();
 
   const workspace = {
     id: options.workspace,
