@@ -17,7 +17,8 @@ interface SnapshotFile {
  * the log's at its seq, so the bytes before hibernation are intact) and equals the log's prefix
  * replayed, byte for byte. Events accepted during hibernation are after it in the log, never lost
  * (I2 covers their durability). And at each `workspace.hibernated`: the archive ends there, so only
- * a wake may follow it (a prompt, which asks to resume, or the resume request itself).
+ * a wake may follow it (a prompt, which asks to resume, or the resume request itself). I22: nothing
+ * at all follows `workspace.terminated`.
  */
 export class HibernationChecker {
   private checkedThrough = 0;
@@ -35,6 +36,7 @@ export class HibernationChecker {
       const previous = this.previous;
       this.previous = env.type;
       if (previous === "workspace.hibernated" && !WAKES.has(env.type)) fail("I16", `seq ${env.seq}: ${env.type} follows workspace.hibernated, where only a wake may`);
+      if (previous === "workspace.terminated") fail("I22", `seq ${env.seq}: ${env.type} follows workspace.terminated, which is final`);
       if (env.type !== "workspace.resumed") continue;
       const ref = (env.payload as { snapshotRef: string }).snapshotRef;
       const bytes = this.store.objects.get(ref) ?? fail("I16", `seq ${env.seq} resumed from ${ref}, which the object store does not hold`);

@@ -24,6 +24,8 @@ export class Checkers {
   private readonly replay = new ReplayChecker();
   private readonly hibernation: HibernationChecker;
   readonly mirror: MirrorChecker;
+  /** The host epoch whose reopened projection I7 last compared with a rebuild. */
+  projectionCheckedAt = -1;
 
   constructor(private readonly world: World) {
     this.hibernation = new HibernationChecker(world.objectStore, world.probes);
@@ -70,6 +72,7 @@ export class Checkers {
 
   /** I7: the incrementally maintained projection dumps byte-equal to a rebuild from the log. */
   async checkProjection(host: Host): Promise<void> {
+    this.projectionCheckedAt = host.epoch;
     const live = this.world.projection.dump();
     const seq = this.world.projection.projection?.seq ?? 0;
     if (live === undefined) return;

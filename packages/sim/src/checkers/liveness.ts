@@ -1,13 +1,15 @@
 import type { World } from "../world/world.ts";
 import type { MirrorChecker } from "./mirror.ts";
 
-const SETTLED = new Set(["active", "idle", "hibernated"]);
+/** Where the workspace may rest once the liveness phase has converged. */
+export const SETTLED: ReadonlySet<string> = new Set(["active", "idle", "hibernated"]);
 
 /**
- * I21: what must be true once the liveness phase has converged. Returns what is not (yet): an
- * empty list means converged. The phase fails if the list is not empty within the bound.
+ * I21 (and I22 with `settled` = terminated): what must be true once a phase has converged.
+ * Returns what is not (yet): an empty list means converged. The phase fails if the list is not
+ * empty within the bound.
  */
-export const unconverged = (world: World, mirror: MirrorChecker): string[] => {
+export const unconverged = (world: World, mirror: MirrorChecker, settled: ReadonlySet<string> = SETTLED): string[] => {
   const host = world.host;
   if (!host?.alive) return ["the workspace host is down"];
   const out: string[] = [];
@@ -19,7 +21,7 @@ export const unconverged = (world: World, mirror: MirrorChecker): string[] => {
   const held = model.heldLocks();
   if (held.length > 0) out.push(`locks still held: ${held.join(", ")}`);
   const status = host.ws.status();
-  if (!SETTLED.has(status)) out.push(`workspace is ${status}`);
+  if (!settled.has(status)) out.push(`workspace is ${status}`);
   if (!mirror.caughtUp(host)) out.push(`mirror behind: ${host.mirror.status().mirroredHead}/${host.ws.log.head()} (${host.mirror.status().state})`);
   const projected = world.projection.projection?.seq ?? 0;
   if (projected !== host.ws.log.head()) out.push(`projection at ${projected} of ${host.ws.log.head()}`);

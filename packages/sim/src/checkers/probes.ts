@@ -22,6 +22,7 @@ export const PROBES = [
   "mirror republished after JetStream lost its tail",
   "recovery failed and was retried (F27)",
   "prompt cancelled while processing",
+  "teardown resumed after a crash",
 ] as const;
 
 export type Probe = (typeof PROBES)[number];

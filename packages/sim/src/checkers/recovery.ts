@@ -22,6 +22,7 @@ export const checkRecovery = async (world: World, first: Host, projectionStale: 
   const recovery = first.ws.recovery;
   if (recovery.snapshotSeq > 0) world.probes.reach("recovered from a snapshot");
   if (first.ws.log.recovery.truncated) world.probes.reach("truncated a torn tail");
+  if (first.ws.status() === "terminating") world.probes.reach("teardown resumed after a crash");
   if (world.damagedSnapshot !== undefined) {
     // Skipped, or taken (then I15 compares it with the log replayed, at the next step).
     if (!world.damagedSnapshot.endsWith(`${String(recovery.snapshotSeq).padStart(16, "0")}.json`)) world.probes.reach("damaged snapshot skipped");

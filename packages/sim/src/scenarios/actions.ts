@@ -1,4 +1,5 @@
 import { chance, nextFloat, nextInt, pick, seededRandom } from "@atelier/events";
+import type { LifecycleOp } from "../world/client.ts";
 import { AGENTS, USERS } from "../world/config.ts";
 import type { DiscreteFault, FaultProfile } from "../faults/catalogue.ts";
 
@@ -10,7 +11,7 @@ export type Action =
   | { readonly k: "wait"; readonly dt: number }
   | { readonly k: "prompt"; readonly dt: number; readonly user: number; readonly agent: number; readonly priority: number; readonly interrupt: boolean }
   | { readonly k: "cancel"; readonly dt: number; readonly user: number; readonly pick: number }
-  | { readonly k: "lifecycle"; readonly dt: number; readonly user: number; readonly op: "hibernate" | "resume" | "touch" }
+  | { readonly k: "lifecycle"; readonly dt: number; readonly user: number; readonly op: LifecycleOp }
   | { readonly k: "fault"; readonly dt: number; readonly fault: DiscreteFault; readonly arg: number };
 
 const weighted = (r: ReturnType<typeof seededRandom>, weights: Readonly<Record<DiscreteFault, number>>): DiscreteFault | undefined => {
@@ -21,9 +22,15 @@ const weighted = (r: ReturnType<typeof seededRandom>, weights: Readonly<Record<D
   return entries.at(-1)?.[0];
 };
 
-/** The safety phase's steps for a seed: users and agents at work, faults at the profile's rates. */
-export const generateScenario = (seed: number, steps: number, profile: FaultProfile): Action[] => {
-  const r = seededRandom(seed ^ 0x5ce7a210);
+/** The random streams steps are drawn from: the safety phase's, and the terminal phase's (after the termination). */
+export const SCENARIO_STREAMS = { safety: 0x5ce7a210, terminal: 0x7e3a1a11 } as const;
+
+/**
+ * Steps for a seed: users and agents at work, faults at the profile's rates. Users never terminate
+ * the workspace here: the terminal phase does, once, after quiescence.
+ */
+export const generateScenario = (seed: number, steps: number, profile: FaultProfile, stream: number = SCENARIO_STREAMS.safety): Action[] => {
+  const r = seededRandom(seed ^ stream);
   const actions: Action[] = [];
   for (let i = 0; i < steps; i++) {
     const dt = chance(r, 0.1) ? nextInt(r, 5_000, 40_000) : nextInt(r, 50, 3_000);

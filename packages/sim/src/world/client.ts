@@ -21,6 +21,8 @@ export interface SentPrompt {
 
 const RETRY_MS = 5000;
 
+export type LifecycleOp = "hibernate" | "resume" | "touch" | "terminate";
+
 /**
  * A person at the studio: sends prompts (retrying with the same clientRequestId until answered,
  * so a lost reply, F15, must not queue the prompt twice), cancels, hibernates and resumes. Talks
@@ -74,8 +76,19 @@ export class SimClient {
     this.send((ws) => ws.prompts.cancel(agent, promptId), () => undefined);
   }
 
-  lifecycle(kind: "hibernate" | "resume" | "touch"): void {
-    this.send((ws) => (kind === "hibernate" ? ws.lifecycle.hibernate(this.user) : kind === "resume" ? ws.lifecycle.resume() : ws.lifecycle.touch()), () => undefined);
+  lifecycle(kind: LifecycleOp): void {
+    this.send((ws) => {
+      switch (kind) {
+        case "hibernate":
+          return ws.lifecycle.hibernate(this.user);
+        case "resume":
+          return ws.lifecycle.resume();
+        case "touch":
+          return ws.lifecycle.touch();
+        case "terminate":
+          return ws.lifecycle.terminate(this.user);
+      }
+    }, () => undefined);
   }
 
   /** Prompts sent but not yet answered. */

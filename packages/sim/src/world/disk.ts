@@ -6,11 +6,11 @@ import { MemoryStorage, type AppendFile } from "@atelier/events";
  * the write and its fsync, which is where a crash tears the final record (F1 mid-append, F3).
  */
 export class SimDisk extends MemoryStorage {
-  private armed: (() => void) | undefined;
+  private armed: { strike: () => void; match: (data: Uint8Array) => boolean } | undefined;
 
-  /** Runs `strike` right after the next append, before anything can sync it. */
-  onNextAppend(strike: () => void): void {
-    this.armed = strike;
+  /** Runs `strike` right after the next append (whose bytes `match`), before anything can sync it. */
+  onNextAppend(strike: () => void, match: (data: Uint8Array) => boolean = () => true): void {
+    this.armed = { strike, match };
   }
 
   disarm(): void {
@@ -23,10 +23,11 @@ export class SimDisk extends MemoryStorage {
       ...file,
       append: (data) => {
         file.append(data);
-        const strike = this.armed;
+        const armed = this.armed;
+        if (!armed?.match(data)) return;
         this.armed = undefined;
         // A microtask queued now runs before the log's fsync continuation: the bytes are written, not synced.
-        if (strike) queueMicrotask(strike);
+        queueMicrotask(armed.strike);
       },
     };
   }

@@ -126,12 +126,12 @@ export class World {
 
   // ---- the host process -----------------------------------------------------------------------
 
-  /** Crashes the host between its next write and that write's fsync. */
-  crashMidAppend(kind: "process" | "power", downMs: number, keepTornPrefix: number): void {
+  /** Crashes the host between its next write (the next whose bytes `match`, when given) and that write's fsync. */
+  crashMidAppend(kind: "process" | "power", downMs: number, keepTornPrefix: number, match?: (data: Uint8Array) => boolean): void {
     const host = this.host;
     this.storage.onNextAppend(() => {
       if (this.host === host) void this.crashHost(kind, downMs, keepTornPrefix);
-    });
+    }, match);
   }
 
   /** Crashes the host; the supervisor restarts it after `downMs`. */
