@@ -21,11 +21,28 @@ const failingUploads = (driver: ObjectStoreDriver, ms: number): ObjectStoreDrive
 const enqueuedRequests = (host: { ws: { log: { read(o: { from: number }): Iterable<{ type: string; payload: unknown }> } } }) =>
   [...host.ws.log.read({ from: 1 })].filter((e) => e.type === "prompt.enqueued").map((e) => (e.payload as { clientRequestId: string | null }).clientRequestId);
 
+type TestServer = Awaited<ReturnType<typeof testServer>>;
+type Host = Awaited<ReturnType<TestServer["server"]["gateway"]["createWorkspace"]>>["host"];
+
+/** Runs `body` on a test server that keeps its log lines, with one workspace `name` (agent claude); closes it after. */
+const withWorkspace = async (
+  name: string,
+  body: (t: TestServer, host: Host, logs: string[]) => Promise<void>,
+  options: Parameters<typeof testServer>[0] = {},
+): Promise<void> => {
+  const logs: string[] = [];
+  const t = await testServer({ ...options, log: (line) => logs.push(line) });
+  try {
+    const { host } = await t.server.gateway.createWorkspace({ name, agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+    await body(t, host, logs);
+  } finally {
+    await t.close();
+  }
+};
+
 describe("prompts held for a workspace in the archive", () => {
-  it("are all queued when it wakes, those that arrive while it is being restored included", async () => {
-    const t = await testServer();
-    try {
-      const { host } = await t.server.gateway.createWorkspace({ name: "sleepy", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+  it("are all queued when it wakes, those that arrive while it is being restored included", () =>
+    withWorkspace("sleepy", async (t, host) => {
       const id = host.id;
       expect((await t.api("POST", `/workspaces/${id}/hibernate`, {})).status).toBe(202);
       await eventually(async () => ((await t.api("GET", "/workspaces")).body as { items: Array<{ id: string; state: string }> }).items.find((w) => w.id === id)?.state === "hibernated");
@@ -48,16 +65,10 @@ describe("prompts held for a workspace in the archive", () => {
       await served.ws.settled();
       expect(enqueuedRequests(served).sort()).toEqual([...acknowledged].sort());
       expect(t.server.gateway.workspaces.held(id)).toEqual([]);
-    } finally {
-      await t.close();
-    }
-  });
+    }));
 
-  it("are refused at once when the agent's queue would be full, not acknowledged and dropped at the wake", async () => {
-    const logs: string[] = [];
-    const t = await testServer({ log: (line) => logs.push(line) });
-    try {
-      const { host } = await t.server.gateway.createWorkspace({ name: "busy", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+  it("are refused at once when the agent's queue would be full, not acknowledged and dropped at the wake", () =>
+    withWorkspace("busy", async (t, host, logs) => {
       const id = host.id;
       // No runner: they wait, 98 of the 100 the queue takes.
       for (let i = 0; i < 98; i++) expect((await t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: `q${i}` })).status).toBe(202);
@@ -77,51 +88,43 @@ describe("prompts held for a workspace in the archive", () => {
       const queued = (await t.api("GET", `/workspaces/${id}/prompts?agent=claude`)).body as { items: Array<{ queuedTotal: number }> };
       expect(queued.items[0]!.queuedTotal).toBe(100);
       expect(logs.filter((l) => l.includes("refused on wake"))).toEqual([]);
-    } finally {
-      await t.close();
-    }
-  });
+    }));
 
   it("held while a hibernation fails are queued once the workspace is served again from its folder", async () => {
     const store = mkdtempSync(join(tmpdir(), "atelier-failing-store-"));
-    const logs: string[] = [];
     const archive = { primary: makeObjectStore(failingUploads(localStoreDriver(store), 300), { attempts: 1 }), org: "o", team: "t", user: "u", holder: "h" };
-    const t = await testServer({ archive, log: (line) => logs.push(line) });
     try {
-      const { host } = await t.server.gateway.createWorkspace({ name: "unlucky", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
-      const id = host.id;
-      expect((await t.api("POST", `/workspaces/${id}/hibernate`, {})).status).toBe(202);
-      await eventually(() => !t.server.gateway.hosts.has(id));
-      // While it is being archived its prompts are held; then the upload fails and it is served again.
-      const acknowledged: string[] = [];
-      for (let i = 0; !t.server.gateway.hosts.has(id); i++) {
-        expect(t.server.gateway.workspaces.get(id)!.state).toBe("hibernating");
-        const sent = await t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: `p${i}`, clientRequestId: `held-${i}` });
-        expect(sent.status).toBe(202);
-        acknowledged.push(`held-${i}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(logs.some((l) => l.includes("hibernation failed, the folder is kept"))).toBe(true);
-      expect(acknowledged.length).toBeGreaterThan(0);
+      await withWorkspace("unlucky", async (t, host, logs) => {
+        const id = host.id;
+        expect((await t.api("POST", `/workspaces/${id}/hibernate`, {})).status).toBe(202);
+        await eventually(() => !t.server.gateway.hosts.has(id));
+        // While it is being archived its prompts are held; then the upload fails and it is served again.
+        const acknowledged: string[] = [];
+        for (let i = 0; !t.server.gateway.hosts.has(id); i++) {
+          expect(t.server.gateway.workspaces.get(id)!.state).toBe("hibernating");
+          const sent = await t.api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: `p${i}`, clientRequestId: `held-${i}` });
+          expect(sent.status).toBe(202);
+          acknowledged.push(`held-${i}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(logs.some((l) => l.includes("hibernation failed, the folder is kept"))).toBe(true);
+        expect(acknowledged.length).toBeGreaterThan(0);
 
-      // Nothing resumes it from the archive, so serving it again must queue them (which wakes it).
-      await eventually(() => t.server.gateway.workspaces.held(id).length === 0);
-      const served = await t.server.gateway.host(id);
-      await served.ws.settled();
-      expect(enqueuedRequests(served).sort()).toEqual([...acknowledged].sort());
-      await eventually(() => served.ws.status() === "active");
-      expect(t.server.gateway.workspaces.get(id)!.state).toBe("open");
+        // Nothing resumes it from the archive, so serving it again must queue them (which wakes it).
+        await eventually(() => t.server.gateway.workspaces.held(id).length === 0);
+        const served = await t.server.gateway.host(id);
+        await served.ws.settled();
+        expect(enqueuedRequests(served).sort()).toEqual([...acknowledged].sort());
+        await eventually(() => served.ws.status() === "active");
+        expect(t.server.gateway.workspaces.get(id)!.state).toBe("open");
+      }, { archive });
     } finally {
-      await t.close();
       rmSync(store, { recursive: true, force: true });
     }
   });
 
-  it("a prompt that reaches a workspace as it is withdrawn for the archive wakes it: nothing is archived, and it is served again", async () => {
-    const logs: string[] = [];
-    const t = await testServer({ log: (line) => logs.push(line) });
-    try {
-      const { host } = await t.server.gateway.createWorkspace({ name: "woken", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+  it("a prompt that reaches a workspace as it is withdrawn for the archive wakes it: nothing is archived, and it is served again", () =>
+    withWorkspace("woken", async (t, host, logs) => {
       const id = host.id;
       // Sent the moment `workspace.hibernated` commits, as a request that had the workspace before it was withdrawn.
       const off = host.ws.log.onCommit((envelopes) => {
@@ -142,16 +145,10 @@ describe("prompts held for a workspace in the archive", () => {
       expect(manifests).toEqual([]);
       const listed = (await t.api("GET", `/workspaces/${id}/status`)).body as { workspace: { status: string } };
       expect(listed.workspace.status).toBe("active");
-    } finally {
-      await t.close();
-    }
-  });
+    }));
 
-  it("a workspace woken while it is withdrawn for the archive, before it closes, is served again as it is", async () => {
-    const logs: string[] = [];
-    const t = await testServer({ log: (line) => logs.push(line) });
-    try {
-      const { host } = await t.server.gateway.createWorkspace({ name: "early riser", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+  it("a workspace woken while it is withdrawn for the archive, before it closes, is served again as it is", () =>
+    withWorkspace("early riser", async (t, host, logs) => {
       const id = host.id;
       // Withdrawing awaits the NATS mirror's detach; the test holds that moment open (over the real
       // table) and lands there the prompt of a request that had the workspace before it was withdrawn.
@@ -169,8 +166,5 @@ describe("prompts held for a workspace in the archive", () => {
       expect((await t.api("GET", `/workspaces/${id}/status`)).body.workspace.status).toBe("active");
       expect(t.server.gateway.workspaces.get(id)!.state).toBe("open");
       expect(logs.filter((l) => /hibernation failed|reopening/.test(l))).toEqual([]);
-    } finally {
-      await t.close();
-    }
-  });
+    }));
 });
