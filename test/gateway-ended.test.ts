@@ -71,6 +71,22 @@ describe("terminated workspaces", () => {
     await late.close();
   });
 
+  it("a workspace in error is restarted on request, or terminated as it is; a restart of a healthy one is refused", async () => {
+    if (!server) await start();
+    const { id } = await create("broken");
+    const host = await server.gateway.host(id);
+    // The runtime's own failure report, as a hibernation whose snapshot could not be stored makes it.
+    await host.ws.lifecycle.fail("hibernation failed: the store is down");
+    expect((await api("GET", `/workspaces/${id}/status`)).body.workspace).toMatchObject({ status: "error", error: "hibernation failed: the store is down" });
+    expect(await api("POST", `/workspaces/${id}/restart`, {})).toMatchObject({ status: 202, body: { id, state: "active" } });
+    const again = await api("POST", `/workspaces/${id}/restart`, {});
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: "refused", details: { entity: "workspace", state: "active" } });
+    await host.ws.lifecycle.fail("resume failed: the snapshot is unreadable");
+    await terminate(id);
+    expect((await lastEvent(id)).type).toBe("workspace.terminated");
+  });
+
   it("one nobody reads is closed (a socket keeps it open), listed from the catalogue, opened again by a read, and not opened at start", async () => {
     const { id } = await create("ended");
     expect((await api("POST", `/workspaces/${id}/agents/claude/execute`, { prompt: "never answered" })).status).toBe(202);

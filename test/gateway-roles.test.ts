@@ -23,6 +23,7 @@ const mutations = () => [
   { method: "PUT", path: `/workspaces/${ws}/summary`, body: { text: "s", messageCursor: 1 }, allowed: ["owner", "collaborator"] },
   { method: "POST", path: "/tokens", body: { role: "viewer" }, allowed: ["owner"] },
   { method: "POST", path: `/workspaces/${ws}/agents/claude/runner-token`, body: {}, allowed: ["owner"] },
+  ...["hibernate", "resume", "renew", "restart"].map((action) => ({ method: "POST", path: `/workspaces/${ws}/${action}`, body: {}, allowed: ["owner", "collaborator"] })),
 ];
 
 describe("role matrix", () => {

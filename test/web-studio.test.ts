@@ -235,6 +235,27 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     await page.close();
   }, 60_000);
 
+  it("a workspace in error says why and offers Restart (and Terminate); Restart makes it active", async () => {
+    const { host } = await server.gateway.createWorkspace({ name: "broken", agents: [{ agentId: "claude", vendor: "claude", model: "opus" }] });
+    // The runtime's own failure report, as a hibernation whose snapshot could not be stored makes it.
+    await host.ws.lifecycle.fail("hibernation failed: the store is down");
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/?token=${token}`);
+    await page.goto(`${server.url}/#/ws/${host.id}`);
+    await expect.poll(() => page.textContent("[data-testid=ws-status]")).toBe("error");
+    expect(await page.textContent("[data-testid=ws-error]")).toBe("hibernation failed: the store is down");
+    expect(await page.locator("[data-testid=terminate]").count()).toBe(1);
+    expect(await page.locator("[data-testid=hibernate]").count()).toBe(0);
+    await page.click("[data-testid=restart]");
+    await expect.poll(() => page.textContent("[data-testid=ws-status]")).toBe("active");
+    expect(await page.locator("[data-testid=ws-error]").count()).toBe(0);
+    expect(await page.locator("[data-testid=restart]").count()).toBe(0);
+    expect(host.ws.status()).toBe("active");
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it("a long history starts at a stored snapshot near its recent events, with the head's state; Load all loads the rest", async () => {
     const { host } = await server.gateway.createWorkspace({
       name: "long",

@@ -28,14 +28,17 @@ export interface Committed {
   readonly effects: readonly PostEffect[];
 }
 
+/** What may follow `workspace.hibernated`: a transaction that wakes the workspace (a resume, or a prompt) or ends it. */
+const LEAVES_HIBERNATION = new Set(["workspace.resume_requested", "workspace.terminate_requested"]);
+
 /**
- * Nothing follows `workspace.terminated`, and nothing but a wake (a transaction that asks to
- * resume: a resume, or a prompt) follows `workspace.hibernated`, where its archive ends (ADR 0014).
+ * Nothing follows `workspace.terminated`, and nothing but a wake or a termination request follows
+ * `workspace.hibernated`, where its archive ends (ADR 0014).
  */
 const refuseWhileStopped = (state: "hibernated" | "terminated", tx: Tx): void => {
   if (state === "terminated") throw new CommandRejected("refused", "workspace is terminated: nothing more is recorded", entities.workspace, state);
-  if (!tx.inputs.some((input) => input.type === "workspace.resume_requested")) {
-    throw new CommandRejected("refused", "workspace is hibernated: only a prompt or a resume may wake it", entities.workspace, state);
+  if (!tx.inputs.some((input) => LEAVES_HIBERNATION.has(input.type))) {
+    throw new CommandRejected("refused", "workspace is hibernated: only a prompt or a resume may wake it (or a termination end it)", entities.workspace, state);
   }
 };
 

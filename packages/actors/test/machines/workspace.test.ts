@@ -61,13 +61,19 @@ describe("workspace machine", () => {
     expect(t.ctx<WorkspaceContext>()).toMatchObject({ lifetimeDeadline: 13_100, maxDeadline: 28_100, snapshotRef: "snap/1" });
     given(E, ...h).when(touched(1200)).refused();
   });
-  it("active|idle → terminating → terminated (final); the maximum lifetime terminates", () => {
+  it("active|idle|hibernated|error → terminating → terminated (final); the maximum lifetime terminates", () => {
     const t = given(E, ...running).when(ev("workspace.terminate_requested", { at: 20, by: "ana" })).moves("terminating");
     expect(effects(t.effects)).toEqual(["workspace.terminate"]);
     given(E, ...idle).when(ev("workspace.terminate_requested", { at: 200, by: "ana" })).moves("terminating");
     given(E, ...running).when(ev("workspace.max_lifetime_reached", { at: 25_010 })).moves("terminating");
     given(E, ...running, ev("workspace.terminate_requested", { at: 20, by: "ana" })).when(ev("workspace.terminated", { at: 30 })).moves("terminated");
-    given(E, ...idle, hibT(1110), hibernated).when(ev("workspace.terminate_requested", { at: 20, by: "ana" })).refused();
+    const ended = ev("workspace.terminate_requested", { at: 2500, by: "ana" });
+    expect(effects(given(E, ...idle, hibT(1110), hibernated).when(ended).moves("terminating").effects)).toEqual(["workspace.terminate"]);
+    given(E, ...running, failed).when(ended).moves("terminating");
+    // Not mid-transition: the hibernation, resume or teardown under way finishes first.
+    given(E, ...idle, hibT(1110)).when(ended).refused();
+    given(E, ...idle, hibT(1110), hibernated, resumeReq).when(ended).refused();
+    given(E, ...running, ev("workspace.terminate_requested", { at: 20, by: "ana" })).when(ended).refused();
   });
   it("any state → error on failure; error → active on restart", () => {
     given(E, created).when(failed).moves("error");

@@ -106,6 +106,35 @@ describe("runtime: workspace lifecycle and timers", () => {
     await ws.close();
   });
 
+  it("a hibernated workspace is terminated without a resume: its queued prompts are cancelled", async () => {
+    const h = harness();
+    const ws = await h.open();
+    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+    const { promptId } = await ws.prompts.enqueue("claude", { text: "later", author: "ana" });
+    await ws.lifecycle.hibernate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("hibernated");
+    const head = ws.log.head();
+    await ws.lifecycle.terminate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("terminated");
+    expect(typesOf(ws, head + 1)).toEqual(["workspace.terminate_requested", "prompt.cancelled", "workspace.terminated"]);
+    expect(logOf(ws).find((e) => e.type === "prompt.cancelled")?.payload).toMatchObject({ promptId, reason: "workspace_terminated" });
+    await ws.close();
+  });
+
+  it("a workspace in error is terminated without a restart", async () => {
+    const h = harness();
+    const ws = await h.open({ snapshotStore: { put: () => Promise.reject(new Error("the store is down")), get: async () => undefined } });
+    await ws.lifecycle.hibernate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("error");
+    await ws.lifecycle.terminate("ana");
+    await flush(6);
+    expect(ws.status()).toBe("terminated");
+    await ws.close();
+  });
+
   it("a runner that connects while the workspace hibernates is told to come back later; nothing but a wake follows workspace.hibernated", async () => {
     const h = harness();
     const ws = await h.open();

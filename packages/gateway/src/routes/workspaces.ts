@@ -101,6 +101,8 @@ export const workspaceRoutes = (gw: Gateway) => {
     return c.json({ id, state: host.ws.status() }, 202);
   });
   app.post("/workspaces/:id/renew", lifecycle("renew", "write", (h) => h.ws.lifecycle.renew()));
+  // A workspace in error (its hibernation or resume failed) runs again on a person's word; 409 in any other state.
+  app.post("/workspaces/:id/restart", lifecycle("restart", "write", (h, by) => h.ws.lifecycle.restart(by)));
   // A workspace in the archive is restored first: its end is an event in its own log.
   app.delete("/workspaces/:id", lifecycle("terminate", "manage", (h, by) => h.ws.lifecycle.terminate(by), { wake: true }));
 

@@ -5,7 +5,8 @@ import type { Probes } from "./probes.ts";
 import { fail } from "./violation.ts";
 import { firstDifference } from "./state.ts";
 
-const WAKES = new Set(["prompt.enqueued", "workspace.resume_requested"]);
+/** What may follow `workspace.hibernated`: a wake (a prompt asks to resume, or the resume request itself), or the end. */
+const LEAVES_HIBERNATION = new Set(["prompt.enqueued", "workspace.resume_requested", "workspace.terminate_requested"]);
 
 interface SnapshotFile {
   readonly hash: string;
@@ -17,8 +18,8 @@ interface SnapshotFile {
  * the log's at its seq, so the bytes before hibernation are intact) and equals the log's prefix
  * replayed, byte for byte. Events accepted during hibernation are after it in the log, never lost
  * (I2 covers their durability). And at each `workspace.hibernated`: the archive ends there, so only
- * a wake may follow it (a prompt, which asks to resume, or the resume request itself). I22: nothing
- * at all follows `workspace.terminated`.
+ * a wake may follow it (a prompt, which asks to resume, or the resume request itself), or a
+ * termination request. I22: nothing at all follows `workspace.terminated`.
  */
 export class HibernationChecker {
   private checkedThrough = 0;
@@ -35,7 +36,7 @@ export class HibernationChecker {
     for (const env of host.ws.log.read({ from: this.checkedThrough + 1, to: head })) {
       const previous = this.previous;
       this.previous = env.type;
-      if (previous === "workspace.hibernated" && !WAKES.has(env.type)) fail("I16", `seq ${env.seq}: ${env.type} follows workspace.hibernated, where only a wake may`);
+      if (previous === "workspace.hibernated" && !LEAVES_HIBERNATION.has(env.type)) fail("I16", `seq ${env.seq}: ${env.type} follows workspace.hibernated, where only a wake or the end may`);
       if (previous === "workspace.terminated") fail("I22", `seq ${env.seq}: ${env.type} follows workspace.terminated, which is final`);
       if (env.type !== "workspace.resumed") continue;
       const ref = (env.payload as { snapshotRef: string }).snapshotRef;

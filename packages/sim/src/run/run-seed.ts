@@ -87,14 +87,13 @@ const nudge = async (world: World): Promise<void> => {
   if (status === "hibernated" && world.model.openPrompts().length > 0) await host.call((ws) => ws.lifecycle.resume()).catch(ignore);
 };
 
-/** The operator sees the termination through: restarts a failed workspace, wakes a hibernated one, asks again. */
+/** Where a termination may be asked for (ADR 0014). */
+const TERMINABLE = new Set(["active", "idle", "hibernated", "error"]);
+
+/** The operator sees the termination through: asks again whenever the workspace can take it. */
 const towardsTermination = async (world: World): Promise<void> => {
   const host = world.host;
-  if (!host?.alive) return;
-  const status = host.ws.status();
-  if (status === "error") await host.call((ws) => ws.lifecycle.restart("sim")).catch(ignore);
-  else if (status === "hibernated") await host.call((ws) => ws.lifecycle.resume()).catch(ignore);
-  else if (status === "active" || status === "idle") await host.call((ws) => ws.lifecycle.terminate("sim")).catch(ignore);
+  if (host?.alive && TERMINABLE.has(host.ws.status())) await host.call((ws) => ws.lifecycle.terminate("sim")).catch(ignore);
 };
 
 /**
@@ -158,7 +157,7 @@ const TERMINAL_STEPS = 30;
 const TERMINATED: ReadonlySet<string> = new Set(["terminated"]);
 
 /**
- * I22, after quiescence: a user terminates the workspace, then users, runners and the seed's
+ * I22, after quiescence: a user terminates the workspace (hibernated or not), then users, runners and the seed's
  * faults go on at it (prompts, cancels, hibernate and resume, crashes mid-teardown). Healed, it
  * must reach `terminated` within the bound, every prompt ended and no lock held; and it stays
  * there: nothing is recorded after `workspace.terminated` (HibernationChecker) and no timer is

@@ -98,6 +98,7 @@ export const api = {
   status: (id: string) => request<Record<string, unknown>>("GET", `/workspaces/${enc(id)}/status`),
   hibernate: (id: string) => request<unknown>("POST", `/workspaces/${enc(id)}/hibernate`, {}),
   resume: (id: string) => request<unknown>("POST", `/workspaces/${enc(id)}/resume`, {}),
+  restart: (id: string) => request<unknown>("POST", `/workspaces/${enc(id)}/restart`, {}),
   terminate: (id: string) => request<unknown>("DELETE", `/workspaces/${enc(id)}`),
   execute: (id: string, agent: string, prompt: string, clientRequestId: string, priority = 0) =>
     request<{ promptId: string; state: string; duplicate?: boolean }>("POST", `/workspaces/${enc(id)}/agents/${enc(agent)}/execute`, { prompt, clientRequestId, priority }),

@@ -50,6 +50,8 @@ export interface WorkspaceView {
   readonly name: string;
   readonly status: WorkspaceStatus;
   readonly createdAt: number;
+  /** Why it is in error (cleared by a restart). */
+  readonly lastError: string | null;
 }
 
 export interface View {
@@ -103,11 +105,11 @@ export const viewAt = (replay: Replay, seq: number, chatLimit = 200): View => {
   const queues = new Map<string, PromptQueueContext>();
   const agentSnaps: [string, ActorSnapshot][] = [];
   const locks: LockView[] = [];
-  let workspace: WorkspaceView = { id: "", name: "", status: "none", createdAt: 0 };
+  let workspace: WorkspaceView = { id: "", name: "", status: "none", createdAt: 0, lastError: null };
   for (const [entity, snap] of actors) {
     if (entity === "workspace") {
       const c = snap.context as WorkspaceContext;
-      workspace = { id: c.workspaceId, name: c.name, status: stateString(snap.value) as WorkspaceStatus, createdAt: c.createdAt };
+      workspace = { id: c.workspaceId, name: c.name, status: stateString(snap.value) as WorkspaceStatus, createdAt: c.createdAt, lastError: c.lastError };
     } else if (entity.startsWith("agent:")) agentSnaps.push([entity.slice(6), snap]);
     else if (entity.startsWith("prompts:")) queues.set(entity.slice(8), snap.context as PromptQueueContext);
     else if (entity.startsWith("lock:")) {

@@ -6,7 +6,7 @@ import { Replay } from "../model/replay.ts";
 import { fmtAgo, fmtCount, StatusBadge } from "./Badges.tsx";
 import { createSession } from "./session.ts";
 import { Workbench } from "./Workbench.tsx";
-import { TERMINATE_QUESTION } from "./panels/Lifecycle.tsx";
+import { TERMINATE_QUESTION, type LifecycleAction } from "./panels/Lifecycle.tsx";
 import { expose } from "./hooks.ts";
 import { freshRunnerTokens } from "./Home.tsx";
 
@@ -277,9 +277,10 @@ export const Studio = (p: { id: string; recent?: number | "all" }) => {
     cancel: async (item: { agent: string; promptId: string }) => {
       await api.cancel(p.id, item.agent, item.promptId);
     },
-    lifecycle: async (a: "hibernate" | "resume" | "terminate") => {
+    lifecycle: async (a: LifecycleAction) => {
       if (a === "hibernate") await api.hibernate(p.id);
       else if (a === "resume") await api.resume(p.id);
+      else if (a === "restart") await api.restart(p.id);
       else await api.terminate(p.id);
     },
   };

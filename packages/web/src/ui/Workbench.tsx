@@ -6,7 +6,7 @@ import { Chat } from "./panels/Chat.tsx";
 import { Composer } from "./panels/Composer.tsx";
 import { EventList } from "./panels/Events.tsx";
 import { FileTree } from "./panels/Files.tsx";
-import { Lifecycle, Presence } from "./panels/Lifecycle.tsx";
+import { Lifecycle, Presence, type LifecycleAction } from "./panels/Lifecycle.tsx";
 import { Plots } from "./Plots.tsx";
 import { Timeline, useKeyboard } from "./Timeline.tsx";
 import type { Session } from "./session.ts";
@@ -14,7 +14,7 @@ import type { Session } from "./session.ts";
 export interface LiveActions {
   send(agents: string[], text: string): Promise<void>;
   cancel(item: ChatItem): Promise<void>;
-  lifecycle(a: "hibernate" | "resume" | "terminate"): Promise<void>;
+  lifecycle(a: LifecycleAction): Promise<void>;
 }
 
 export const Workbench = (p: { session: Session; actions?: LiveActions; title?: JSX.Element; connection?: string }) => {
@@ -33,7 +33,7 @@ export const Workbench = (p: { session: Session; actions?: LiveActions; title?: 
           {p.title}
           <b data-testid="ws-name-label">{s.view().workspace.name || s.view().workspace.id || "timeline"}</b>
         </div>
-        <Lifecycle status={s.view().workspace.status} live={!!p.actions && !replaying()} onAction={p.actions?.lifecycle} />
+        <Lifecycle status={s.view().workspace.status} lastError={s.view().workspace.lastError} live={!!p.actions && !replaying()} onAction={p.actions?.lifecycle} />
         <Presence session={s} />
         <Show when={p.connection}>
           <span class={`conn conn-${p.connection}`} title="live connection">

@@ -1,4 +1,4 @@
-import { and, assign, emit, not, setup, stateIn } from "xstate";
+import { and, assign, emit, not, or, setup, stateIn } from "xstate";
 import type { Ev } from "../events.ts";
 import type { WorkspaceConfig } from "./events.ts";
 
@@ -79,7 +79,7 @@ const due = (deadline: number | null, event: WorkspaceEvent) => deadline !== nul
 
 /**
  * The workspace lifecycle (000 §3.3, 003, 004): creating → active ⇄ idle → hibernating →
- * hibernated → resuming → active; active|idle → terminating → terminated; any → error → active.
+ * hibernated → resuming → active; active|idle|hibernated|error → terminating → terminated; any → error → active.
  */
 export const workspaceMachine = setup({
   types: { context: {} as WorkspaceContext, events: {} as WorkspaceEvent, emitted: {} as WorkspaceEffect },
@@ -152,8 +152,10 @@ export const workspaceMachine = setup({
       actions: ["stopTimers", "hibernate"],
       target: ".hibernating",
     },
+    // Also from hibernated (its archive needs no resume to be ended) and from error (a broken
+    // workspace can be ended without a restart first); never mid-transition (ADR 0014).
     "workspace.terminate_requested": {
-      guard: "running",
+      guard: or(["running", stateIn("hibernated"), stateIn("error")]),
       actions: ["stopTimers", "terminate"],
       target: ".terminating",
     },

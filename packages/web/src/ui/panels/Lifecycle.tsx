@@ -5,9 +5,11 @@ import type { Session } from "../session.ts";
 
 export const TERMINATE_QUESTION = "Terminate this workspace? Agents stop and it takes no more prompts.";
 
-export const Lifecycle = (p: { status: string; live: boolean; onAction?: (a: "hibernate" | "resume" | "terminate") => Promise<void> }) => {
+export type LifecycleAction = "hibernate" | "resume" | "restart" | "terminate";
+
+export const Lifecycle = (p: { status: string; lastError?: string | null; live: boolean; onAction?: (a: LifecycleAction) => Promise<void> }) => {
   const [err, setErr] = createSignal("");
-  const act = (a: "hibernate" | "resume" | "terminate") => async () => {
+  const act = (a: LifecycleAction) => async () => {
     if (a === "terminate" && !confirm(TERMINATE_QUESTION)) return;
     setErr("");
     try {
@@ -16,12 +18,13 @@ export const Lifecycle = (p: { status: string; live: boolean; onAction?: (a: "hi
       setErr(e instanceof Error ? e.message : String(e));
     }
   };
-  const can = (a: string) =>
+  const can = (a: LifecycleAction) =>
     p.live &&
     ((a === "hibernate" && (p.status === "active" || p.status === "idle")) ||
       (a === "resume" && p.status === "hibernated") ||
+      (a === "restart" && p.status === "error") ||
       // One in the archive is restored to record its end (DELETE does both).
-      (a === "terminate" && (p.status === "active" || p.status === "idle" || p.status === "hibernated")));
+      (a === "terminate" && ["active", "idle", "hibernated", "error"].includes(p.status)));
   return (
     <div class="lifecycle">
       <StatusBadge status={p.status}>
@@ -38,11 +41,21 @@ export const Lifecycle = (p: { status: string; live: boolean; onAction?: (a: "hi
             Resume
           </button>
         </Show>
+        <Show when={can("restart")}>
+          <button onClick={act("restart")} data-testid="restart">
+            Restart
+          </button>
+        </Show>
         <Show when={can("terminate")}>
           <button class="danger" onClick={act("terminate")} data-testid="terminate">
             Terminate
           </button>
         </Show>
+      </Show>
+      <Show when={p.status === "error" && p.lastError}>
+        <span class="error small" data-testid="ws-error">
+          {p.lastError}
+        </span>
       </Show>
       <Show when={err()}>
         <span class="error small">{err()}</span>
