@@ -45,3 +45,25 @@ it("a workspace hibernating with --nats is never missing: a request meanwhile fi
     await t.close();
   }
 });
+
+it("a server that stops leaves JetStream holding its whole log: what was committed before the stop is published first", async () => {
+  const t = await testServer({ nats: nats.url });
+  const nc = await connectNats(nats.url, "gateway-nats test");
+  let closed = false;
+  try {
+    const created = await t.api("POST", "/workspaces", { name: "stopping", agents: [{ id: "claude", vendor: "claude", model: "opus" }] });
+    const ws = created.body.workspace.id;
+    const host = await t.server.gateway.host(ws);
+    const mirrored = () => mirroredHead(nc, "ATELIER", ws).then((h) => h.seq, () => 0);
+    await eventually(async () => (await mirrored()) === host.head, 15_000);
+    // Far more events than the mirror keeps in flight, committed just before the stop.
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => host.ws.coordinator.sharedContext.set(`key ${i}`, i, "claude")));
+    const head = host.head;
+    await t.close();
+    closed = true;
+    expect(await mirrored()).toBe(head);
+  } finally {
+    await nc.close();
+    if (!closed) await t.close();
+  }
+});
