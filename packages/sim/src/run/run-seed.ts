@@ -187,6 +187,10 @@ export const runSeed = async (seed: number, options: SeedOptions): Promise<SeedR
   const startedAt = world.clock.now();
   world.note("sim.run", { seed, steps: actions.length, fsync: world.fsync, plant: plant ?? null, profile: describeProfile(profile) });
   let violation: SeedViolation | undefined;
+  // A promise the code under test rejected with nobody to hear it would end a real process (Node's
+  // default); here it fails the seed, so that it is reported and shrunk like any other violation.
+  const unhandled = (reason: unknown) => void world.violations.push(new Violation("unhandled-rejection", reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)));
+  process.on("unhandledRejection", unhandled);
   try {
     await world.advance(0);
     await runSteps(world, checkers, actions);
@@ -200,6 +204,8 @@ export const runSeed = async (seed: number, options: SeedOptions): Promise<SeedR
     const v = error instanceof Violation ? error : new Violation("sim-error", error instanceof Error ? (error.stack ?? error.message) : String(error));
     violation = { invariant: v.invariant, detail: v.detail, step: world.step };
     world.note("sim.violation", { invariant: v.invariant, detail: v.detail });
+  } finally {
+    process.off("unhandledRejection", unhandled);
   }
   const simulatedMs = world.clock.now() - startedAt;
   const fired = new Map(world.fired);
