@@ -247,6 +247,7 @@ describe.skipIf(!haveChromium())("web: studio against a started gateway (Chromiu
     expect(await page.textContent("[data-testid=ws-error]")).toBe("hibernation failed: the store is down");
     expect(await page.locator("[data-testid=terminate]").count()).toBe(1);
     expect(await page.locator("[data-testid=hibernate]").count()).toBe(0);
+    await screenshot(page, "studio-error-restart");
     await page.click("[data-testid=restart]");
     await expect.poll(() => page.textContent("[data-testid=ws-status]")).toBe("active");
     expect(await page.locator("[data-testid=ws-error]").count()).toBe(0);
