@@ -20,6 +20,25 @@ export interface LocalStoreOptions {
   readonly random?: Random;
 }
 
+/** A put retries when a racing delete removed its folder this many times in a row. */
+const PUT_TRIES = 5;
+
+/**
+ * Removes the folders of `key` (deepest first) while they are empty, as a bucket has no folders: a
+ * store pruned for months would otherwise keep a folder per archive. rmdir refuses a folder that is
+ * not empty, so a racing put either lands first (the folder stays) or makes it again.
+ */
+const removeEmptyFolders = async (root: string, key: string): Promise<void> => {
+  const segments = key.split("/");
+  for (let depth = segments.length - 1; depth > 0; depth--) {
+    try {
+      await fs.rmdir(join(root, ...segments.slice(0, depth)));
+    } catch {
+      return; // not empty, or already gone
+    }
+  }
+};
+
 /**
  * A folder as an object store, the embedded default. Keys map to paths under `root`; a create is
  * atomic (a hard link fails when the name exists) and every write is fsynced with its folder.
@@ -96,10 +115,18 @@ export const localStoreDriver = (root: string, options: LocalStoreOptions = {}):
         const temp = await writeTemp(body, signal);
         try {
           const dir = join(path, "..");
-          await fs.mkdir(dir, { recursive: true });
-          // link refuses an existing name atomically; rename replaces it atomically.
-          if (options.ifNoneMatch) await fs.link(temp, path);
-          else await fs.rename(temp, path);
+          // A delete removes the folders it empties, maybe this one between the mkdir and the link: make it again.
+          for (let tries = 1; ; tries++) {
+            await fs.mkdir(dir, { recursive: true });
+            try {
+              // link refuses an existing name atomically; rename replaces it atomically.
+              if (options.ifNoneMatch) await fs.link(temp, path);
+              else await fs.rename(temp, path);
+              break;
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code !== "ENOENT" || tries === PUT_TRIES) throw error;
+            }
+          }
           await fsyncPath(dir);
           return await info(key, path);
         } finally {
@@ -134,10 +161,12 @@ export const localStoreDriver = (root: string, options: LocalStoreOptions = {}):
       }),
     delete: (key) =>
       attempt("delete", key, async () => {
+        const path = pathOf(key, "delete");
         // A folder at the key is a prefix of other objects, not an object: nothing to delete.
-        await fs.unlink(pathOf(key, "delete")).catch((error: NodeJS.ErrnoException) => {
+        await fs.unlink(path).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== "ENOENT" && error.code !== "EISDIR" && error.code !== "EPERM") throw error;
         });
+        await removeEmptyFolders(root, key);
       }),
   };
 };
