@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -69,14 +69,19 @@ describe("gateway hibernation: timers, failures and restarts", () => {
     }
   });
 
-  it("a start removes what a crash left beside the workspaces: a wipe's renamed folder, a restore's staging folder", async () => {
+  it("a start removes what a crash left beside the workspaces: a wipe's renamed folder, a restore's or a dead import's staging folder", async () => {
     const data = temp();
     const workspaces = join(data, "workspaces");
-    const leftovers = [".ws_a.hibernated-0000000000000009-20261124T000000000Z", ".ws_b.restoring-k1ll3d"].map((name) => join(workspaces, name));
-    for (const dir of leftovers) mkdirSync(join(dir, "log"), { recursive: true });
+    // A pid that is no process: one past the kernel's highest.
+    const dead = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8")) + 1;
+    const leftovers = [".ws_a.hibernated-0000000000000009-20261124T000000000Z", ".ws_b.restoring-k1ll3d", `.import-ws_c-${dead}-0badc0de`].map((name) => join(workspaces, name));
+    // An import under way in a live process (this one) keeps its folder.
+    const importing = join(workspaces, `.import-ws_d-${process.pid}-c0ffee00`);
+    for (const dir of [...leftovers, importing]) mkdirSync(join(dir, "log"), { recursive: true });
     const server = await startServer({ dataDir: data, port: 0, webDist: null, log: () => undefined });
     try {
       for (const dir of leftovers) expect(existsSync(dir), dir).toBe(false);
+      expect(existsSync(importing)).toBe(true);
     } finally {
       await server.close();
     }

@@ -207,16 +207,32 @@ export const queueHeld = async (ctx: Pick<HibernationContext, "catalog" | "log">
 /** Holds a prompt for a hibernated workspace in the catalogue (durable while the folder is away). */
 export const holdPrompt = (ctx: HibernationContext, id: string, prompt: HeldPrompt): { duplicate: boolean } => ctx.catalog.hold(id, prompt);
 
+/** An import's staging folder names the process building it (`import/apply.ts`). */
+const IMPORTING = /^\.import-.+-(\d+)-[0-9a-f]{8}$/;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
+  }
+};
+
 /**
- * Folders a crash left aside: one renamed mid-wipe (the archive was complete before the rename),
- * and, when `restores` (this process owns the data folder, so no other one is restoring into it),
- * a restore's staging folder (the archive is intact, and a wake restores it again).
+ * Folders a crash left aside: one renamed mid-wipe (the archive was complete before the rename);
+ * an import's staging folder whose process is gone (nothing was catalogued); and, when `restores`
+ * (this process owns the data folder, so no other one is restoring into it), a restore's staging
+ * folder (the archive is intact, and a wake restores it again).
  */
 export const removeLeftovers = (dataDir: string, { restores }: { restores: boolean }): void => {
   const root = workspacesDir(dataDir);
   if (!existsSync(root)) return;
   const leftover = restores ? /^\..+\.(?:hibernated|restoring)-/ : /^\..+\.hibernated-/;
-  for (const name of readdirSync(root)) if (leftover.test(name)) rmSync(join(root, name), { recursive: true, force: true });
+  for (const name of readdirSync(root)) {
+    const importer = IMPORTING.exec(name)?.[1];
+    if (leftover.test(name) || (importer !== undefined && !alive(Number(importer)))) rmSync(join(root, name), { recursive: true, force: true });
+  }
 };
 
 /** The pid in a lock file, when that process is alive and is not this one. */

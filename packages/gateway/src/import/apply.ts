@@ -47,7 +47,8 @@ export const applySession = async (lines: readonly SessionLine[], options: Impor
   const name = options.name ?? start?.payload.name ?? `Imported session ${id}`;
   const final = workspaceDir(options.dataDir, id);
   if (existsSync(final)) throw new Error(`workspace ${id} already exists in ${options.dataDir}`);
-  const tmp = join(workspacesDir(options.dataDir), `.import-${id}-${randomBytes(4).toString("hex")}`);
+  // Named after this process, so that a start can tell a crashed import's folder from one under way.
+  const tmp = join(workspacesDir(options.dataDir), `.import-${id}-${process.pid}-${randomBytes(4).toString("hex")}`);
   const first = lines[0]!.at;
   const span = lines.at(-1)!.at - first;
   const clock = new VirtualClock(first);
