@@ -59,6 +59,7 @@ it("1,000+ malformed requests and frames: every answer is a reasoned 4xx, the se
     ["PUT", `/workspaces/${ws}/summary`, { text: "s", messageCursor: 1 }],
     ["POST", "/tokens", { role: "viewer", name: "n" }],
     ["POST", `/workspaces/${ws}/hibernate`, {}],
+    ["POST", `/workspaces/${ws}/restart`, {}],
     ["POST", `/workspaces/${ws}/agents/claude/prompts/pr_x/cancel`, {}],
   ];
   for (const [i, [method, path, valid]] of bodies.entries()) {
