@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectNats, mirroredHead } from "@atelier/events";
+import { RunnerClient, scriptedHandler } from "@atelier/gateway/runner";
 import { startNatsServer, type NatsServer } from "./helpers/nats-server.ts";
 import { eventually, testServer } from "../packages/gateway/test/support/server.ts";
 
@@ -56,12 +57,18 @@ it("a server that stops leaves JetStream holding its whole log: what was committ
     const host = await t.server.gateway.host(ws);
     const mirrored = () => mirroredHead(nc, "ATELIER", ws).then((h) => h.seq, () => 0);
     await eventually(async () => (await mirrored()) === host.head, 15_000);
+    // A runner still connected at the stop: the stop closes its socket, which records its disconnect.
+    const runner = new RunnerClient({ url: t.server.url, workspace: ws, agent: "claude", token: created.body.runnerTokens.claude }, scriptedHandler("claude", 1));
+    await runner.ready;
     // Far more events than the mirror keeps in flight, committed just before the stop.
     await Promise.all(Array.from({ length: 2000 }, (_, i) => host.ws.coordinator.sharedContext.set(`key ${i}`, i, "claude")));
-    const head = host.head;
+    let last = "";
+    host.ws.log.onCommit((envelopes) => (last = envelopes.at(-1)!.type));
     await t.close();
     closed = true;
-    expect(await mirrored()).toBe(head);
+    runner.kill();
+    expect(last).toBe("agent.disconnected");
+    expect(await mirrored()).toBe(host.head);
   } finally {
     await nc.close();
     if (!closed) await t.close();

@@ -347,7 +347,7 @@ export class Gateway {
     for (const session of [...this.sessions]) if (!session.stillValid()) session.end(4401, "token revoked or expired");
   }
 
-  /** Closes every socket, then every workspace (each writes a final snapshot), then the catalogue. */
+  /** Closes every socket, then every workspace (each writes a final snapshot), then the NATS mirrors (drained), then the catalogue. */
   async close(): Promise<void> {
     this.served.closing = true;
     if (this.poll) clearInterval(this.poll);
@@ -357,8 +357,9 @@ export class Gateway {
     // Let a hibernation or resume under way finish: a half-archived workspace would be redone anyway.
     await this.served.settled();
     for (const session of [...this.sessions]) session.end(1001, "server shutting down");
-    await this.served.mirrors?.stop();
     for (const host of this.served.hosts.values()) await host.close().catch((e: unknown) => this.log(`closing ${host.id}: ${String(e)}`));
+    // After the closes: each log is final now, and JetStream is to get all of it.
+    await this.served.mirrors?.stop();
     this.served.hosts.clear();
     if (this.catalog.open) this.catalog.close();
     this.lock?.release();
