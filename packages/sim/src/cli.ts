@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds 1..1000 [--steps N] [--faults list|all] [--out dir] [--check-determinism]`
+ * `npm run sim -- --seeds 1..1000 [--steps N] [--faults list|all] [--out dir] [--timelines] [--check-determinism]`
  * Runs the simulator over a range of seeds and prints one summary line, the coverage table and,
  * for each failing seed, the invariant, the step and the shrunk trace. Exit 1 on any violation.
  */
@@ -12,13 +12,14 @@ import type { SeedOptions, SeedResult } from "./run/run-seed.ts";
 import { sweep, type SweepReport } from "./run/sweep.ts";
 import { shrink } from "./shrink/shrink.ts";
 
-const USAGE = `usage: npm run sim -- --seeds A..B [--steps N] [--faults all|name,name] [--out dir] [--check-determinism] [--verbose]
+const USAGE = `usage: npm run sim -- --seeds A..B [--steps N] [--faults all|name,name] [--out dir] [--timelines] [--check-determinism] [--verbose]
 
   --seeds A..B           seeds to run (also a single N, or a list 3,17,40); default 1..100
   --steps N              steps of the safety phase per seed; default 200
   --faults all|list      faults the seeds may draw from; default all. Known:
 ${ALL_FAULTS.map((f) => `                           ${f.padEnd(16)} ${describeFault(f)}`).join("\n")}
   --out dir              where failing seeds' timelines (JSONL) go; default .tmp/sim
+  --timelines            also write every passing seed's timeline there (seed-<n>.jsonl), for the replay viewer
   --check-determinism    run every seed twice and compare every stored byte (I20)
   --verbose              print each seed's fault profile
 ATELIER_SIM_PLANT=lock-exclusion|drop-requeue plants a known bug (to see the checkers bite).`;
@@ -28,6 +29,7 @@ interface Args {
   steps: number;
   faults: Set<FaultName>;
   out: string;
+  timelines: boolean;
   checkDeterminism: boolean;
   verbose: boolean;
 }
@@ -45,7 +47,7 @@ const parseSeeds = (text: string): number[] => {
 };
 
 const parseArgs = (argv: string[]): Args => {
-  const args: Args = { seeds: parseSeeds("1..100"), steps: 200, faults: new Set(ALL_FAULTS), out: ".tmp/sim", checkDeterminism: false, verbose: false };
+  const args: Args = { seeds: parseSeeds("1..100"), steps: 200, faults: new Set(ALL_FAULTS), out: ".tmp/sim", timelines: false, checkDeterminism: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => argv[++i] ?? (() => { throw new Error(`${flag} needs a value`); })();
@@ -58,6 +60,7 @@ const parseArgs = (argv: string[]): Args => {
       if (unknown.length > 0) throw new Error(`unknown fault ${unknown.join(", ")}`);
       args.faults = new Set(names as FaultName[]);
     } else if (flag === "--out") args.out = value();
+    else if (flag === "--timelines") args.timelines = true;
     else if (flag === "--check-determinism") args.checkDeterminism = true;
     else if (flag === "--verbose") args.verbose = true;
     else throw new Error(`unknown option ${flag}`);
@@ -110,16 +113,22 @@ const main = async (): Promise<number> => {
   }
   const options: SeedOptions = { steps: args.steps, faults: args.faults };
   const started = performance.now(); // clock-ok: wall time of the run, for the summary only
+  let written = 0;
   const report = await sweep(args.seeds, {
     ...options,
     checkDeterminism: args.checkDeterminism,
     onSeed: async (result) => {
       if (args.verbose) console.log(`seed ${result.seed}: ${describeProfile(result.profile)}${result.violation ? ` → ${result.violation.invariant}` : ""}`);
       if (result.violation) await reportFailure(result, options, args.out);
+      else if (args.timelines) {
+        writeTimeline(args.out, `seed-${result.seed}.jsonl`, result);
+        written++;
+      }
     },
   });
   const wallMs = performance.now() - started; // clock-ok: wall time of the run, for the summary only
   for (const line of coverage(report, args.faults)) console.log(line);
+  if (args.timelines) console.log(`\ntimelines of ${written} passing seeds: ${join(args.out, "seed-<n>.jsonl")} (open them in the studio's timeline viewer)`);
   for (const seed of report.nondeterministic) console.log(`seed ${seed}: I20 violated: two runs stored different bytes`);
   const simS = report.simulatedMs / 1000;
   console.log(

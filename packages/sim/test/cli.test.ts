@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -19,9 +21,18 @@ describe("npm run sim", () => {
     }
   });
 
-  it("runs a list of seeds and reports them", () => {
-    const run = sim("--seeds", "3,5", "--steps", "20", "--out", join(import.meta.dirname, "../../../.tmp/sim-cli-test"));
-    expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^2 seeds, 0 violations/m);
+  it("runs a list of seeds and reports them; --timelines writes each one's timeline for the viewer", () => {
+    const out = mkdtempSync(join(tmpdir(), "atelier-sim-cli-"));
+    try {
+      const run = sim("--seeds", "3,5", "--steps", "20", "--out", out, "--timelines");
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^2 seeds, 0 violations/m);
+      expect(readdirSync(out).sort()).toEqual(["seed-3.jsonl", "seed-5.jsonl"]);
+      const lines = readFileSync(join(out, "seed-3.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { seq?: number; type: string });
+      expect(lines.filter((l) => l.seq !== undefined).at(-1)?.type).toBe("workspace.terminated");
+      expect(lines.some((l) => l.type === "sim.phase")).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -128,7 +128,7 @@ export const Home = () => {
       </section>
       <section class="panel">
         <h2>Replay a timeline</h2>
-        <p class="muted">Open a simulator run (`npm run sim -- --out run.jsonl`) or any log JSONL in the same viewer.</p>
+        <p class="muted">Open a simulator run (`npm run sim -- --seeds 7 --timelines` writes .tmp/sim/seed-7.jsonl) or any log JSONL in the same viewer.</p>
         <a href="#/viewer" data-testid="open-viewer">
           Open the timeline viewer →
         </a>
