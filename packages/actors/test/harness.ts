@@ -27,6 +27,15 @@ export const harness = (seed = 1): Harness => {
 export const logOf = (ws: Workspace): Envelope[] => [...ws.log.read()];
 export const typesOf = (ws: Workspace, from = 1): string[] => [...ws.log.read({ from })].map((e) => e.type);
 
+/** Opens the workspace with agent claude registered and a recording runner connected for it. */
+export const openWithRunner = async (h: Harness, overrides: Partial<WorkspaceOptions> = {}) => {
+  const ws = await h.open(overrides);
+  await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
+  const runner = recordingRunner();
+  await ws.runners.connect("claude", runner.sink);
+  return { ws, runner };
+};
+
 /** A runner that records what it was sent. */
 export const recordingRunner = () => {
   const dispatched: { promptId: string; text: string; attempt: number }[] = [];

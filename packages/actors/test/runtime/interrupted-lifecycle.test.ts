@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flush, harness, recordingRunner } from "../harness.ts";
+import { flush, harness, openWithRunner } from "../harness.ts";
 
 // Found by the simulator (packages/sim, seed 3 of the first sweep): the host crashed while the
 // workspace was hibernating; it recovered as "hibernating" with no effect left to finish it, and
@@ -40,9 +40,7 @@ describe("runtime: a lifecycle effect interrupted by a crash", () => {
   // which ends a Node process (the whole gateway) by default.
   it("a teardown the disk fails is no unhandled rejection, and the next open finishes it", async () => {
     const h = harness();
-    const ws = await h.open();
-    await ws.agents.register({ agentId: "claude", vendor: "custom", model: "m" });
-    await ws.runners.connect("claude", recordingRunner().sink);
+    const { ws } = await openWithRunner(h);
     const { promptId } = await ws.prompts.enqueue("claude", { text: "t", author: "ana" });
     await flush(6);
     const unhandled: unknown[] = [];

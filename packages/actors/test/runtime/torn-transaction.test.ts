@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { joinPath, logDir } from "@atelier/events";
-import { flush, harness, recordingRunner } from "../harness.ts";
+import { flush, harness, openWithRunner, recordingRunner } from "../harness.ts";
 
 // Found by the simulator (packages/sim, seed 12 of the first sweep, shrunk to 3 steps): a power
 // loss kept a prefix of the dispatch transaction — `prompt.started` without `agent.work_started`.
@@ -9,10 +9,7 @@ import { flush, harness, recordingRunner } from "../harness.ts";
 describe("runtime: recovery after a transaction was cut short", () => {
   it("requeues a prompt that its queue calls processing but its agent is not working on", async () => {
     const h = harness();
-    const ws = await h.open();
-    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
-    const first = recordingRunner();
-    await ws.runners.connect("claude", first.sink);
+    const { ws, runner: first } = await openWithRunner(h);
     const { promptId } = await ws.prompts.enqueue("claude", { text: "x", author: "ana" });
     expect(first.dispatched.map((p) => p.promptId)).toEqual([promptId]);
     // Keep the log up to prompt.started: drop the rest of that transaction, as a torn write may.

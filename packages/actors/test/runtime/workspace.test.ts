@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CommandRejected, findPrompt, type PromptQueueContext } from "@atelier/actors";
-import { flush, harness, logOf, recordingRunner, typesOf } from "../harness.ts";
+import { flush, harness, logOf, openWithRunner, recordingRunner, typesOf } from "../harness.ts";
 
 const config = { idleTimeoutMs: 1000, hibernateAfterMs: 5000, lifetimeMs: 60_000, maxLifetimeMs: 120_000 };
 
@@ -91,10 +91,7 @@ describe("runtime: workspace lifecycle and timers", () => {
 
   it("terminate disconnects the runners; a runner that comes back is refused and nothing follows workspace.terminated", async () => {
     const h = harness();
-    const ws = await h.open();
-    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
-    const runner = recordingRunner();
-    await ws.runners.connect("claude", runner.sink);
+    const { ws, runner } = await openWithRunner(h);
     await ws.lifecycle.terminate("ana");
     await flush(6);
     expect(ws.status()).toBe("terminated");
@@ -137,10 +134,7 @@ describe("runtime: workspace lifecycle and timers", () => {
 
   it("a runner that connects while the workspace hibernates is told to come back later; nothing but a wake follows workspace.hibernated", async () => {
     const h = harness();
-    const ws = await h.open();
-    await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
-    const runner = recordingRunner();
-    await ws.runners.connect("claude", runner.sink);
+    const { ws, runner } = await openWithRunner(h);
     await ws.lifecycle.hibernate("ana");
     expect(ws.status()).toBe("hibernating");
     const unavailable = (state: string) => ({ code: "unavailable", entity: "workspace", state });

@@ -39,10 +39,7 @@ export class EndedWorkspaces {
   /** Opens a terminated workspace that was closed for want of use, so that it can be read. */
   open(id: string): Promise<WorkspaceHost> {
     const { served, catalog, dataDir } = this.context;
-    return served.serialized(id, async () => {
-      const open = served.hosts.get(id);
-      if (open) return open;
-      served.assertOpen();
+    return served.servedOr(id, async () => {
       const row = catalog.get(id);
       if (!row?.ended) throw notFound(`no workspace ${id}`);
       const dir = workspaceDir(dataDir, id);

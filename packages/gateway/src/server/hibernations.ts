@@ -70,10 +70,7 @@ export class Hibernations {
   /** Restores a hibernated workspace from its archive and serves it again; resolves once it is active. */
   resume(id: string): Promise<WorkspaceHost> {
     const { served, metrics, log } = this.context;
-    return served.serialized(id, async () => {
-      const open = served.hosts.get(id);
-      if (open) return open;
-      served.assertOpen();
+    return served.servedOr(id, async () => {
       if (!this.hibernated(id)) throw notFound(`no workspace ${id}`);
       try {
         const { host, from } = await restoreHost(this.context.archive(), id);

@@ -69,6 +69,19 @@ export class ServedWorkspaces {
     return next;
   }
 
+  /**
+   * Workspace `id` as served, or, if it is not once everything queued for it has run, the host
+   * `open` serves (refused with 503 once the gateway is closing).
+   */
+  servedOr(id: string, open: () => Promise<WorkspaceHost>): Promise<WorkspaceHost> {
+    return this.serialized(id, async () => {
+      const served = this.hosts.get(id);
+      if (served) return served;
+      this.assertOpen();
+      return open();
+    });
+  }
+
   /** Resolves once everything queued so far has run. */
   async settled(): Promise<void> {
     await Promise.all([...this.ops.values()]);
