@@ -90,7 +90,7 @@ describe("a projection maintained incrementally, through crashes and restarts, d
       expect(incremental).toBe(dumpOf(rebuilt));
       // The same with the timeline built by a worker thread (what large logs get).
       const rebuiltByWorker = join(dir, "rebuilt-worker.db");
-      rebuildProjection(rebuiltByWorker, log, { timelineWorker: true });
+      rebuildProjection(rebuiltByWorker, log, { worker: true });
       expect(incremental).toBe(dumpOf(rebuiltByWorker));
       expect(crashes.stop + crashes.throw + crashes.powerLoss).toBeGreaterThan(5);
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLog } from "@atelier/events";
 import { atelierCatalogue } from "@atelier/actors/machines";
-import { atelierProjectors, checkProjection, MIGRATIONS, migrate, openDb, openProjection, rebuildProjection, type Registry } from "../src/index.ts";
+import { agentMetrics, atelierProjectors, checkProjection, MIGRATIONS, migrate, openDb, openProjection, rebuildProjection, type Registry } from "../src/index.ts";
 import { cleanup, openWorkloadLog, tempDir, writeWorkspace } from "./support/fixtures.ts";
 import { Workload } from "./support/workload.ts";
 
@@ -212,7 +212,7 @@ describe("opening a projection", () => {
       if (turns === 1) await pause(200); // the worker has started and created its file
       if (turns === 3) throw new Error("closing");
     };
-    await expect(openProjection(dir, log, { registry: next, batch: 250, timelineWorker: true, giveWay: stopping })).rejects.toThrow("closing");
+    await expect(openProjection(dir, log, { registry: next, batch: 250, worker: true, giveWay: stopping })).rejects.toThrow("closing");
     expect(turns).toBe(3);
     await pause(100);
     expect(existsSync(worker)).toBe(false);
@@ -220,7 +220,7 @@ describe("opening a projection", () => {
 
     turns = 0;
     const giveWay = () => new Promise<void>((resolve) => setImmediate(() => (turns++, resolve())));
-    const changed = await openProjection(dir, log, { registry: next, batch: 250, timelineWorker: true, giveWay });
+    const changed = await openProjection(dir, log, { registry: next, batch: 250, worker: true, giveWay });
     expect(changed.rebuilt).toBe("projectors");
     expect(turns).toBe(Math.ceil(log.head() / 250));
     expect(changed.seq).toBe(log.head());
@@ -243,6 +243,22 @@ describe("opening a projection", () => {
     const db = openDb(join(dir, "projections.db"), "live");
     expect(migrate(db, chain)).toEqual({ from: chain.length, to: chain.length, replay: false });
     db.close();
+    await log.close();
+  });
+
+  it("opens a schema-4 file (message counts in agent_stats) as schema 5, counts rebuilt into message_counts", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 37, 1_500);
+    const old = await openProjection(dir, log, { migrations: MIGRATIONS.slice(0, 4) });
+    const before = old.db.prepare("SELECT agent, messages FROM agent_stats WHERE messages > 0 ORDER BY agent").all();
+    expect(before.length).toBeGreaterThan(0);
+    await old.close();
+    const projection = await openProjection(dir, log);
+    expect(projection.rebuilt).toBe("schema");
+    const metrics = agentMetrics(projection).filter((m) => m.messages > 0).map((m) => ({ agent: m.agent, messages: m.messages }));
+    expect(metrics).toEqual(before);
+    await projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
   });
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { atelierProjectors, canonicalDump, openDb, rebuildProjection, type Registry } from "../src/index.ts";
+import { atelierProjectors, canonicalDump, openDb, rebuildProjection, type Registry, stmt } from "../src/index.ts";
 import { cleanup, tempDir, writeWorkspace } from "./support/fixtures.ts";
 
 afterEach(cleanup);
@@ -12,18 +12,19 @@ const inspect = (path: string) => {
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timeline' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
     // Every table, index and trigger, as SQL: the worker's file gets the other tables' schema copied into it.
     const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all();
-    return { dump: canonicalDump(db), integrity: db.pragma("integrity_check", { simple: true }), indexes, schema };
+    const counted = db.prepare("SELECT coalesce(sum(messages), 0) FROM message_counts").pluck().get();
+    return { dump: canonicalDump(db), integrity: db.pragma("integrity_check", { simple: true }), indexes, schema, counted };
   } finally {
     db.close();
   }
 };
 
-describe("a rebuild with the timeline built by a worker thread", () => {
+describe("a rebuild with the timeline and messages built by a worker thread", () => {
   it("gives the same database as one built in process: rows, names, schema with indexes and triggers, and a sound file", async () => {
     const dir = tempDir();
     const log = await writeWorkspace(dir, 41, 3_000);
-    rebuildProjection(join(dir, "in-process.db"), log, { timelineWorker: false });
-    rebuildProjection(join(dir, "worker.db"), log, { timelineWorker: true });
+    rebuildProjection(join(dir, "in-process.db"), log, { worker: false });
+    rebuildProjection(join(dir, "worker.db"), log, { worker: true });
     const inProcess = inspect(join(dir, "in-process.db"));
     const byWorker = inspect(join(dir, "worker.db"));
     expect(byWorker.integrity).toBe("ok");
@@ -31,8 +32,10 @@ describe("a rebuild with the timeline built by a worker thread", () => {
     expect(byWorker.indexes.length).toBeGreaterThan(0);
     expect(byWorker.schema).toEqual(inProcess.schema);
     expect(byWorker.dump).toBe(inProcess.dump);
+    // The messages (and the counts their trigger keeps) were among what the worker built.
+    expect(byWorker.counted).toBeGreaterThan(100);
     // The worker's file became the rebuilt database: nothing of it is left beside.
-    expect(readdirSync(dir).filter((name) => name.includes("timeline"))).toEqual([]);
+    expect(readdirSync(dir).filter((name) => name.includes(".aside"))).toEqual([]);
     await log.close();
   });
 
@@ -47,9 +50,22 @@ describe("a rebuild with the timeline built by a worker thread", () => {
       },
     };
     const target = join(dir, "rebuilt.db");
-    expect(() => rebuildProjection(target, log, { registry: failing, timelineWorker: true })).toThrow("projector failed at seq 1500");
+    expect(() => rebuildProjection(target, log, { registry: failing, worker: true })).toThrow("projector failed at seq 1500");
     expect(existsSync(target)).toBe(false);
-    expect(readdirSync(dir).filter((name) => name.includes("timeline"))).toEqual([]);
+    expect(readdirSync(dir).filter((name) => name.includes(".aside"))).toEqual([]);
+    await log.close();
+  });
+
+  it("refuses a projector statement that reads a table the worker builds, naming it", async () => {
+    const dir = tempDir();
+    const log = await writeWorkspace(dir, 43, 1_000);
+    const reading: Registry = {
+      version: atelierProjectors.version,
+      project: (event) => [...atelierProjectors.project(event), stmt("UPDATE agent_stats SET tool_calls = (SELECT count(*) FROM messages) WHERE agent = ?", "none")],
+    };
+    const target = join(dir, "rebuilt.db");
+    expect(() => rebuildProjection(target, log, { registry: reading, worker: true })).toThrow("reads messages, which a rebuild builds aside");
+    expect(existsSync(target)).toBe(false);
     await log.close();
   });
 });

@@ -1,6 +1,7 @@
 import type { Envelope } from "@atelier/events";
 import type { Db } from "../db/open.ts";
 import type { Registry } from "../projectors/registry.ts";
+import type { Stmt } from "../projectors/sql.ts";
 import { CHECKPOINT_SQL, readCheckpoint } from "./checkpoint.ts";
 import { StatementCache } from "./statements.ts";
 import { TimelineWriter, type TimelineSink } from "./timeline.ts";
@@ -9,6 +10,15 @@ export class ProjectionGap extends Error {
   constructor(readonly expected: number, readonly got: number) {
     super(`projection expected seq ${expected} next, got ${got}`);
   }
+}
+
+/**
+ * Where a rebuild's worker takes what it builds in a file of its own: the timeline's rows, and the
+ * statements of the tables it builds (`takes`), run there in the order given (`AsideBuilder`).
+ */
+export interface AsideSink extends TimelineSink {
+  takes(sql: string): boolean;
+  run(statement: Stmt): void;
 }
 
 /**
@@ -21,10 +31,10 @@ export class Applier {
   private readonly timeline: TimelineWriter;
   private applied: number;
 
-  /** `timeline`: where timeline rows go instead of the database's own table (a rebuild's worker). */
-  constructor(private readonly db: Db, private readonly registry: Registry, timeline?: TimelineSink) {
+  /** `aside`: a rebuild's worker, which takes the timeline's rows and the statements of its tables. */
+  constructor(private readonly db: Db, private readonly registry: Registry, private readonly aside?: AsideSink) {
     this.statements = new StatementCache(db);
-    this.timeline = new TimelineWriter(this.statements, timeline);
+    this.timeline = new TimelineWriter(this.statements, aside);
     const checkpoint = readCheckpoint(db);
     if (checkpoint === undefined) this.statements.get(CHECKPOINT_SQL).run(0, "", registry.version);
     this.applied = checkpoint?.seq ?? 0;
@@ -47,7 +57,10 @@ export class Applier {
         for (const event of events) {
           if (event.seq <= next) continue;
           if (event.seq !== next + 1) throw new ProjectionGap(next + 1, event.seq);
-          for (const statement of this.registry.project(event)) this.statements.run(statement);
+          for (const statement of this.registry.project(event)) {
+            if (this.aside?.takes(statement.sql)) this.aside.run(statement);
+            else this.statements.run(statement);
+          }
           this.timeline.add(event);
           next = event.seq;
           last = event;

@@ -11,7 +11,7 @@ const ADD_NAME = "INSERT INTO timeline_names (id, name) VALUES (?, ?)";
 export const insertTimelineSql = (rows: number): string =>
   `INSERT INTO timeline (seq, ts, type, entity, agent) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ")}`;
 
-/** Where finished timeline rows go: the database's own table, or a rebuild's worker (`TimelineBuilder`). */
+/** Where finished timeline rows go: the database's own table, or a rebuild's worker (`AsideSink`). */
 export interface TimelineSink {
   /** Rows, TIMELINE_COLUMNS values each; the array is the sink's to keep. */
   write(values: SqlValue[]): void;

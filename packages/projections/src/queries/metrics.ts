@@ -29,21 +29,21 @@ export interface AgentMetrics {
   readonly avgTimeToFirstTokenMs: number | null;
 }
 
-const METRICS = `SELECT agent, tokens_in AS tokensIn, tokens_out AS tokensOut, cost,
+const METRICS = `SELECT s.agent, tokens_in AS tokensIn, tokens_out AS tokensOut, cost,
   prompts_completed AS promptsCompleted, prompts_failed AS promptsFailed, prompts_cancelled AS promptsCancelled,
   CASE WHEN prompts_completed + prompts_failed > 0 THEN 1.0 * prompts_completed / (prompts_completed + prompts_failed) END AS successRate,
   CASE WHEN latency_n > 0 THEN 1.0 * latency_ms / latency_n END AS avgLatencyMs,
   CASE WHEN queue_wait_n > 0 THEN 1.0 * queue_wait_ms / queue_wait_n END AS avgQueueWaitMs,
-  active_ms / 1000.0 AS activeSeconds, busy_since AS busySince, messages,
+  active_ms / 1000.0 AS activeSeconds, busy_since AS busySince, coalesce(m.messages, 0) AS messages,
   lock_wait_ms AS lockWaitMs, lock_waits AS lockWaits, tasks_completed AS tasksCompleted, tasks_failed AS tasksFailed,
   tool_calls AS toolCalls, CASE WHEN ttft_n > 0 THEN 1.0 * ttft_ms / ttft_n END AS avgTimeToFirstTokenMs
-FROM agent_stats`;
+FROM agent_stats s LEFT JOIN message_counts m ON m.agent = s.agent`;
 
 /** Per-agent totals and means, for every agent or one. */
 export const agentMetrics = (q: Queryable, options: { agent?: string } = {}): AgentMetrics[] =>
   (options.agent === undefined
-    ? q.statement(`${METRICS} ORDER BY agent`).all()
-    : q.statement(`${METRICS} WHERE agent = ?`).all(options.agent)) as AgentMetrics[];
+    ? q.statement(`${METRICS} ORDER BY s.agent`).all()
+    : q.statement(`${METRICS} WHERE s.agent = ?`).all(options.agent)) as AgentMetrics[];
 
 export interface Run {
   /** prompt | task */

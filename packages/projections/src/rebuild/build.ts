@@ -7,7 +7,7 @@ import { migrate, type Migration, MIGRATIONS } from "../schema/migrations.ts";
 import type { LogSource } from "../source/log-source.ts";
 import { removeDb } from "./files.ts";
 import { runSteps, type Steps } from "./steps.ts";
-import { TimelineBuilder } from "./timeline-builder.ts";
+import { AsideBuilder } from "./aside-builder.ts";
 
 export type Progress = (done: number, total: number) => void;
 
@@ -20,16 +20,31 @@ export interface BuildOptions {
   readonly batch?: number;
   readonly progress?: Progress;
   readonly migrations?: readonly Migration[];
-  /** Build the timeline in a worker thread (default: from TIMELINE_WORKER_MIN events on). */
-  readonly timelineWorker?: boolean;
+  /** Build the append-only tables in a worker thread (default: from WORKER_MIN events on). */
+  readonly worker?: boolean;
 }
 
 /** Below this many events a worker's start costs more than it saves. */
-const TIMELINE_WORKER_MIN = 20_000;
+const WORKER_MIN = 20_000;
 
-/** The timeline table's and its indexes' CREATE statements, table first. */
-const timelineDdl = (db: Db): string[] =>
-  (db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'timeline' AND sql IS NOT NULL ORDER BY type DESC, name").all() as Array<{ sql: string }>).map((r) => r.sql);
+/**
+ * What the worker builds: the timeline (the engine's rows) and the tables projectors only insert
+ * into, with what their triggers write. No projector reads them and their triggers write nothing
+ * else, so they can be built apart from the rest and in the same order (ADR 0010).
+ */
+const BUILT_ASIDE = ["timeline", "messages", "message_counts"];
+const builtAside = (table: string): boolean => BUILT_ASIDE.includes(table);
+
+/** The CREATE statements of the tables built aside: tables, then indexes, then triggers. */
+const asideDdl = (db: Db): string[] =>
+  (
+    db
+      .prepare(
+        `SELECT sql FROM sqlite_master WHERE tbl_name IN (${BUILT_ASIDE.map(() => "?").join(", ")}) AND sql IS NOT NULL
+         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name`,
+      )
+      .all(...BUILT_ASIDE) as Array<{ sql: string }>
+  ).map((r) => r.sql);
 
 type Index = { table: string; sql: string };
 
@@ -49,9 +64,9 @@ const createIndexes = (db: Db, indexes: readonly Index[]): void => {
 };
 
 /**
- * Moves every table but the timeline from the finished file at `from` into the timeline worker's
- * file `into`, then puts that file at `from`'s path. The smaller side moves: ~250k rows at a
- * million events instead of the timeline's million and its four index b-trees (ADR 0010).
+ * Moves every table not built aside from the finished file at `from` into the worker's file
+ * `into`, then puts that file at `from`'s path. The smaller side moves: the timeline's and the
+ * messages' rows (1.19M at a million events) and their index b-trees stay where they are (ADR 0010).
  * Tables are copied into empty twins without triggers or indexes, so SQLite copies their records
  * as they are; `indexes` and the triggers come after, as in any bulk load.
  */
@@ -59,9 +74,11 @@ const assemble = (into: string, from: string, indexes: readonly Index[]): void =
   const db = openDb(into, "bulk");
   try {
     db.prepare("ATTACH DATABASE ? AS built").run(from);
-    const objects = db
-      .prepare("SELECT type, name, sql FROM built.sqlite_master WHERE sql IS NOT NULL AND tbl_name <> 'timeline' AND type IN ('table', 'trigger') ORDER BY rowid")
-      .all() as Array<{ type: string; name: string; sql: string }>;
+    const objects = (
+      db
+        .prepare("SELECT type, name, tbl_name AS \"table\", sql FROM built.sqlite_master WHERE sql IS NOT NULL AND type IN ('table', 'trigger') ORDER BY rowid")
+        .all() as Array<{ type: string; name: string; table: string; sql: string }>
+    ).filter((o) => !builtAside(o.table));
     const version = db.pragma("built.user_version", { simple: true }) as number;
     db.transaction(() => {
       for (const table of objects.filter((o) => o.type === "table")) {
@@ -90,33 +107,33 @@ export const buildAside = (path: string, source: LogSource, options: BuildOption
 export function* buildAsideSteps(path: string, source: LogSource, options: BuildOptions): Steps<number> {
   removeDb(path);
   const db = openDb(path, "bulk");
-  let timeline: TimelineBuilder | undefined;
+  let aside: AsideBuilder | undefined;
   let indexes: Index[];
   let seq: number | undefined;
   try {
     migrate(db, options.migrations ?? MIGRATIONS);
     const total = Math.min(options.to ?? source.head(), source.head());
-    if (options.timelineWorker ?? total >= TIMELINE_WORKER_MIN) timeline = new TimelineBuilder(`${path}.timeline`, timelineDdl(db));
+    if (options.worker ?? total >= WORKER_MIN) aside = new AsideBuilder(`${path}.aside`, BUILT_ASIDE, asideDdl(db));
     indexes = dropIndexes(db);
-    const applier = new Applier(db, options.registry ?? atelierProjectors, timeline);
+    const applier = new Applier(db, options.registry ?? atelierProjectors, aside);
     options.progress?.(0, total);
     for (const reached of applier.applySteps(source.read({ from: 1, to: total }), options.batch ?? 10_000)) {
       options.progress?.(reached, total);
       yield;
     }
-    if (timeline === undefined) createIndexes(db, indexes);
+    if (aside === undefined) createIndexes(db, indexes);
     seq = applier.seq;
   } finally {
     // Unfinished (an error, or the caller stopped between steps): the worker's file goes too.
-    if (seq === undefined) timeline?.abort();
+    if (seq === undefined) aside?.abort();
     db.close();
   }
-  if (timeline !== undefined) {
+  if (aside !== undefined) {
     try {
-      timeline.finish();
-      assemble(timeline.path, path, indexes.filter((index) => index.table !== "timeline"));
+      aside.finish();
+      assemble(aside.path, path, indexes.filter((index) => !builtAside(index.table)));
     } catch (error) {
-      timeline.abort();
+      aside.abort();
       throw error;
     }
   }

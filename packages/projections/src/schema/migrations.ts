@@ -3,6 +3,7 @@ import { V1 } from "./v1.ts";
 import { V2 } from "./v2.ts";
 import { V3 } from "./v3.ts";
 import { V4 } from "./v4.ts";
+import { V5 } from "./v5.ts";
 
 /** One step of the schema: DDL run once, in order, keyed off `PRAGMA user_version`. */
 export interface Migration {
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { sql: V2, replay: true },
   { sql: V3, replay: false },
   { sql: V4, replay: true },
+  { sql: V5, replay: true },
 ];
 
 export interface MigrationResult {
