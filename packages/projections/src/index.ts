@@ -3,7 +3,7 @@
  * Open one with `openProjection` (catch-up, then live), rebuild or check it against the log,
  * and answer the gateway's queries from it.
  */
-export { openProjection, Projection, type ProjectionOptions, type RebuildReason } from "./engine/projection.ts";
+export { openProjection, Projection, ProjectionUnavailable, type ProjectionOptions, type RebuildReason, type Repair } from "./engine/projection.ts";
 export { ProjectionGap } from "./engine/applier.ts";
 export { readCheckpoint, type Checkpoint } from "./engine/checkpoint.ts";
 export { rebuildProjection, type RebuildResult } from "./rebuild/rebuild.ts";
@@ -16,7 +16,7 @@ export { defineProjectors, ignored, UnknownProjectedType, type Projector, type P
 export { stmt, type SqlValue, type Stmt } from "./projectors/sql.ts";
 export { atelierProjectors } from "./projectors/atelier.ts";
 export { MIGRATIONS, migrate, type Migration } from "./schema/migrations.ts";
-export { openDb, PAGE_SIZE, type Db } from "./db/open.ts";
+export { isDamaged, openDb, PAGE_SIZE, type Db } from "./db/open.ts";
 export { runCheckCommand, runRebuildCommand, EXIT } from "./cli/commands.ts";
 export type { Output } from "./cli/progress.ts";
 export * from "./queries/index.ts";

@@ -23,6 +23,30 @@ export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
    * while opening rebuilds a large file. Without it the rebuild runs straight through.
    */
   readonly giveWay?: (() => Promise<void>) | undefined;
+  /**
+   * Told when SQLite finds the open file damaged (`started`, with what found it), and when the
+   * rebuild from the log that replaces it has ended (`done`, or `failed` with why).
+   */
+  readonly onRepair?: (repair: Repair) => void;
+}
+
+export type Repair =
+  | { readonly phase: "started"; readonly cause: unknown }
+  | { readonly phase: "done"; readonly seq: number }
+  | { readonly phase: "failed"; readonly error: unknown };
+
+/**
+ * Queries refused while the file is rebuilt from the log after SQLite found it damaged, or after
+ * that rebuild failed (the next commit tries again).
+ */
+export class ProjectionUnavailable extends Error {
+  constructor(readonly failure?: unknown) {
+    super(
+      failure === undefined
+        ? "the read models were found damaged and are being rebuilt from the log"
+        : `the read models were found damaged and could not be rebuilt from the log: ${failure instanceof Error ? failure.message : String(failure)}`,
+    );
+  }
 }
 
 /** Why opening rebuilt the file, if it did. */
@@ -49,34 +73,55 @@ const staleness = (checkpoint: Checkpoint | undefined, log: LogSource, registry:
   return undefined;
 };
 
+/** The open file: its connection, the applier on it, and its checkpoints. */
+interface LiveFile {
+  readonly db: Db;
+  readonly applier: Applier;
+  /** None for an in-memory database: it has no WAL, and a second connection would open another, empty one. */
+  readonly checkpointer: Checkpointer | undefined;
+}
+
 /**
  * A workspace's read models: a SQLite file kept equal to a fold of the log. It is caught up on
  * open and then follows the log's commits; it never holds an event the log has not committed.
+ * A file SQLite finds damaged while open (a live apply or a query: `repair`) is replaced by a
+ * rebuild from the log, as an open replaces one; meanwhile queries are refused and the log goes on.
  */
 export class Projection {
-  private readonly applier: Applier;
+  private file: LiveFile;
   private readonly listeners = new Set<(seq: number) => void>();
   private readonly unsubscribe: () => void;
-  /** None for an in-memory database: it has no WAL, and a second connection would open another, empty one. */
-  private readonly checkpointer: Checkpointer | undefined;
   private failure: unknown;
+  private repairing: Promise<void> | undefined;
+  /** Why the last repair failed; cleared by the next that succeeds. */
+  private repairFailure: unknown;
+  private reason: RebuildReason | undefined;
 
   constructor(
-    readonly db: Db,
+    db: Db,
     private readonly log: LiveLogSource,
     private readonly options: ProjectionOptions,
-    /** Set when opening had to rebuild the file. */
-    readonly rebuilt: RebuildReason | undefined,
+    /** Why opening had to rebuild the file, if it did. */
+    rebuilt: RebuildReason | undefined,
   ) {
-    this.applier = new Applier(db, options.registry ?? atelierProjectors);
+    this.reason = rebuilt;
+    this.file = this.fileOn(db);
     this.catchUp();
     this.unsubscribe = log.onCommit((events) => this.receive(events));
-    this.checkpointer = db.memory ? undefined : new Checkpointer(db.name);
+  }
+
+  /** Why the file was last rebuilt by this projection (its open, or a repair), if it was. */
+  get rebuilt(): RebuildReason | undefined {
+    return this.reason;
+  }
+
+  get db(): Db {
+    return this.file.db;
   }
 
   /** The last applied seq. */
   get seq(): number {
-    return this.applier.seq;
+    return this.file.applier.seq;
   }
 
   /** The last error applying live events, cleared once a later apply succeeds. */
@@ -84,9 +129,15 @@ export class Projection {
     return this.failure;
   }
 
-  /** A cached prepared statement, for queries. */
+  /** Resolves when no repair is under way (at once when none is). */
+  get ready(): Promise<void> {
+    return this.repairing ?? Promise.resolve();
+  }
+
+  /** A cached prepared statement, for queries; refused (`ProjectionUnavailable`) while the file is being replaced. */
   statement(sql: string): Database.Statement {
-    return this.applier.statements.get(sql);
+    if (this.repairing !== undefined || this.repairFailure !== undefined) throw new ProjectionUnavailable(this.repairing ? undefined : this.repairFailure);
+    return this.file.applier.statements.get(sql);
   }
 
   /** Calls `listener` with the new checkpoint after each committed apply. */
@@ -97,38 +148,82 @@ export class Projection {
 
   /** Applies every committed event past the checkpoint. */
   catchUp(): void {
+    const { applier } = this.file;
     const head = this.log.head();
-    if (head <= this.applier.seq) return;
+    if (head <= applier.seq) return;
     const total = head;
-    this.applier.applyAll(this.log.read({ from: this.applier.seq + 1, to: head }), this.options.batch ?? 10_000, (seq) =>
-      this.options.progress?.(seq, total),
-    );
+    applier.applyAll(this.log.read({ from: applier.seq + 1, to: head }), this.options.batch ?? 10_000, (seq) => this.options.progress?.(seq, total));
     this.notify();
   }
 
-  private receive(events: readonly Envelope[]): void {
+  /**
+   * Replaces the file by a rebuild from the log when `error` (thrown by a query or an apply) is
+   * SQLite finding it damaged; returns whether it is being replaced. One repair runs at a time.
+   */
+  repair(error: unknown): boolean {
+    if (!isDamaged(error)) return false;
+    this.startRepair(error);
+    return true;
+  }
+
+  private startRepair(cause: unknown): void {
+    this.repairing ??= this.replaceFile(cause).finally(() => (this.repairing = undefined));
+  }
+
+  private fileOn(db: Db): LiveFile {
+    return { db, applier: new Applier(db, this.options.registry ?? atelierProjectors), checkpointer: db.memory ? undefined : new Checkpointer(db.name) };
+  }
+
+  private async replaceFile(cause: unknown): Promise<void> {
+    const path = this.file.db.name;
+    this.options.onRepair?.({ phase: "started", cause });
     try {
-      if ((events[0]?.seq ?? 0) > this.applier.seq + 1) this.catchUp();
+      await this.detach();
+      this.file = this.fileOn(await replaceDamaged(path, this.log, this.options));
+      this.catchUp();
+      this.reason = "damaged";
+      this.repairFailure = undefined;
+      this.failure = undefined;
+      this.options.onRepair?.({ phase: "done", seq: this.seq });
+    } catch (error) {
+      this.repairFailure = error;
+      this.options.onRepair?.({ phase: "failed", error });
+    }
+  }
+
+  private receive(events: readonly Envelope[]): void {
+    // A repair catches up to the head once it has rebuilt; a failed one is tried again.
+    if (this.repairing !== undefined) return;
+    if (this.repairFailure !== undefined) return this.startRepair(this.repairFailure);
+    try {
+      if ((events[0]?.seq ?? 0) > this.seq + 1) this.catchUp();
       else {
-        this.applier.apply(events);
+        this.file.applier.apply(events);
         this.notify();
       }
       this.failure = undefined;
     } catch (error) {
       this.failure = error;
       this.options.onError?.(error);
+      this.repair(error);
     }
   }
 
   private notify(): void {
-    for (const listener of this.listeners) listener(this.applier.seq);
+    for (const listener of this.listeners) listener(this.seq);
   }
 
-  /** Stops following and closes the file (WAL folded in). */
+  /** Stops checkpointing the file and closes it (WAL folded in). */
+  private async detach(): Promise<void> {
+    await this.file.checkpointer?.stop();
+    if (this.file.db.open) this.file.db.close();
+  }
+
+  /** Stops following and closes the file (WAL folded in), after a repair under way. */
   async close(): Promise<void> {
     this.unsubscribe();
-    await this.checkpointer?.stop();
-    if (this.db.open) this.db.close();
+    await this.repairing;
+    await this.detach();
   }
 }
 
@@ -144,29 +239,42 @@ export const openProjection = async (target: string, log: LiveLogSource, options
     return await openChecked(path, log, options);
   } catch (error) {
     if (!isDamaged(error)) throw error;
-    // Read models are a function of the log, so a damaged file is replaced, not repaired.
-    removeDb(path);
-    await rebuild(path, log, options);
-    return openChecked(path, log, options, "damaged");
+    return following(await replaceDamaged(path, log, options), log, options, "damaged");
   }
+};
+
+/** The projection on the open file `db`, which it closes should the catch-up fail. */
+const following = (db: Db, log: LiveLogSource, options: ProjectionOptions, rebuilt: RebuildReason | undefined): Projection => {
+  try {
+    return new Projection(db, log, options, rebuilt);
+  } catch (error) {
+    if (db.open) db.close();
+    throw error;
+  }
+};
+
+/** Read models are a function of the log, so a damaged file is replaced by a rebuild, not repaired. Returns it open. */
+const replaceDamaged = async (path: string, log: LogSource, options: ProjectionOptions): Promise<Db> => {
+  removeDb(path);
+  await rebuild(path, log, options);
+  return openDb(path, "live");
 };
 
 const rebuild = (path: string, log: LogSource, options: ProjectionOptions) =>
   runStepsGivingWay(rebuildSteps(path, log, options), options.giveWay);
 
-/** The open of `openProjection` (`rebuilt`: why the caller rebuilt the file first). */
-const openChecked = async (path: string, log: LiveLogSource, options: ProjectionOptions, rebuilt?: RebuildReason): Promise<Projection> => {
+/** The open of `openProjection`: migrates the file, and rebuilds it when it is stale. */
+const openChecked = async (path: string, log: LiveLogSource, options: ProjectionOptions): Promise<Projection> => {
   let db = openDb(path, "live");
+  let reason: RebuildReason | undefined;
   try {
     const migrated = migrate(db, options.migrations ?? MIGRATIONS);
-    const reason =
-      rebuilt ??
-      (migrated.replay
-        ? "schema"
-        : migrated.from === 0
-          ? log.head() >= REBUILD_NEW_FILE_MIN ? "missing" : undefined
-          : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors));
-    if (reason !== undefined && rebuilt === undefined) {
+    reason = migrated.replay
+      ? "schema"
+      : migrated.from === 0
+        ? log.head() >= REBUILD_NEW_FILE_MIN ? "missing" : undefined
+        : staleness(readCheckpoint(db), log, options.registry ?? atelierProjectors);
+    if (reason !== undefined) {
       db.close();
       // Just created, it holds nothing: an interrupted rebuild must leave it missing (rebuilt at the
       // next open), not an empty file with a checkpoint (caught up event by event, ~6x slower).
@@ -174,9 +282,9 @@ const openChecked = async (path: string, log: LiveLogSource, options: Projection
       await rebuild(path, log, options);
       db = openDb(path, "live");
     }
-    return new Projection(db, log, options, reason);
   } catch (error) {
     if (db.open) db.close();
     throw error;
   }
+  return following(db, log, options, reason);
 };

@@ -1,0 +1,75 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { agentMetrics, checkProjection, isDamaged, openProjection, type Projection, ProjectionUnavailable, type Repair, timelinePage } from "../src/index.ts";
+import { cleanup, openWorkloadLog, tempDir } from "./support/fixtures.ts";
+import { Workload } from "./support/workload.ts";
+
+afterEach(cleanup);
+
+/**
+ * Garbage over the pages past the first eight of the open file (the WAL folded in first), then
+ * the connection's page cache dropped, so that its next reads come from the damaged file.
+ */
+const damage = (projection: Projection, dir: string): void => {
+  projection.db.pragma("wal_checkpoint(TRUNCATE)");
+  const file = join(dir, "projections.db");
+  const bytes = readFileSync(file);
+  for (let i = 8_192; i < bytes.length - 1_024; i += 7) bytes[i]! ^= 0x5a;
+  writeFileSync(file, bytes);
+  projection.db.pragma("shrink_memory");
+};
+
+const setUp = async (seed: number) => {
+  const dir = tempDir();
+  const workload = new Workload({ seed });
+  const log = await openWorkloadLog(dir, workload);
+  while (log.head() < 3_000) await log.append(workload.take(200));
+  const repairs: Repair[] = [];
+  const projection = await openProjection(dir, log, { onRepair: (r) => repairs.push(r) });
+  return { dir, workload, log, projection, repairs };
+};
+
+describe("a projection whose file is found damaged while it is open", () => {
+  it("is rebuilt from the log when a live apply finds it, refuses queries meanwhile, and follows the log again", async () => {
+    const { dir, workload, log, projection, repairs } = await setUp(51);
+    damage(projection, dir);
+    await log.append(workload.take(50));
+    expect(repairs[0]?.phase).toBe("started");
+    expect(isDamaged((repairs[0] as { cause: unknown }).cause)).toBe(true);
+    expect(() => agentMetrics(projection)).toThrow(ProjectionUnavailable);
+    // The log goes on while the file is rebuilt; the rebuild's catch-up takes these too.
+    await log.append(workload.take(50));
+    await projection.ready;
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "done"]);
+    expect(projection.rebuilt).toBe("damaged");
+    expect(projection.seq).toBe(log.head());
+    expect(projection.db.pragma("integrity_check", { simple: true })).toBe("ok");
+    await log.append(workload.take(50));
+    expect(projection.seq).toBe(log.head());
+    expect(timelinePage(projection, { before: log.head() + 1, limit: 1 }).items[0]?.seq).toBe(log.head());
+    await projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("is rebuilt when a query finds it, through `repair` with the query's error", async () => {
+    const { dir, log, projection, repairs } = await setUp(52);
+    expect(projection.repair(new Error("not SQLite's damage"))).toBe(false);
+    damage(projection, dir);
+    let found: unknown;
+    try {
+      projection.db.prepare("SELECT count(*) FROM timeline").get();
+    } catch (error) {
+      found = error;
+    }
+    expect(isDamaged(found)).toBe(true);
+    expect(projection.repair(found)).toBe(true);
+    await projection.ready;
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "done"]);
+    expect(timelinePage(projection, { limit: 500 }).items).toHaveLength(500);
+    await projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+});
