@@ -1,6 +1,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { CommandRejected } from "@atelier/actors";
 import { LogFailed } from "@atelier/events";
+import { ProjectionUnavailable } from "@atelier/projections";
 
 /** An error the API answers with `{ error: { code, message, details } }`. */
 export class ApiError extends Error {
@@ -52,6 +53,7 @@ export const toApiError = (error: unknown): ApiError | undefined => {
   if (diskFull(error)) {
     return new ApiError(507, "disk_full", `the server's disk is full, so this was not done: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (error instanceof ProjectionUnavailable) return new ApiError(503, "read_models_unavailable", error.message);
   if (error instanceof LogFailed) {
     return new ApiError(503, "log_failed", `the workspace's log could not be written, so this was not recorded (${error.reason}); the workspace is closed and reopened from its log`);
   }

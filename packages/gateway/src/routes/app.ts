@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { authenticate, type AppEnv } from "../auth/middleware.ts";
 import { ApiError, notFound, toApiError, tooLarge } from "../http/errors.ts";
+import { repairDamagedReadModels } from "../http/read-models.ts";
 import type { Gateway } from "../server/gateway.ts";
 import { wsRoutes } from "../ws/route.ts";
 import { agentRoutes } from "./agents.ts";
@@ -48,6 +49,7 @@ export const createApp = (gw: Gateway, web?: Hono) => {
     "*",
     bodyLimit({ maxSize: gw.limits.maxBodyBytes, onError: () => { throw tooLarge(`request body over ${gw.limits.maxBodyBytes} bytes`); } }),
     authenticate(gw.tokens),
+    repairDamagedReadModels(gw),
   );
   api.route("/", tokenRoutes(gw));
   api.route("/", workspaceRoutes(gw));

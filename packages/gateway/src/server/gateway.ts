@@ -238,7 +238,7 @@ export class Gateway {
       clock: this.clock,
       ...(this.options.fsync ? { fsync: this.options.fsync } : {}),
       ...(this.options.storage ? { storage: this.options.storage } : {}),
-      onError: (error: unknown) => this.log(`projection: ${error instanceof Error ? error.message : String(error)}`),
+      log: (line: string) => this.log(line),
       giveWay: () => this.giveWay(),
     };
   }
@@ -279,6 +279,8 @@ export class Gateway {
     const host = this.served.hosts.get(id);
     if (host) {
       this.served.touch(id);
+      // Read models being rebuilt after damage answer once they are whole again.
+      await host.projection.ready;
       return host;
     }
     if (this.reopening.opening(id)) {

@@ -1,6 +1,7 @@
 import type { Clock, Envelope, FsyncPolicy, Storage, VerifiedLog } from "@atelier/events";
 import { openWorkspace, type Workspace } from "@atelier/actors";
 import { openProjection, type Projection } from "@atelier/projections";
+import { readModelReports } from "./read-models.ts";
 
 /** A connected studio client as the host sees it: where committed events and ephemera go. */
 export interface ClientSink {
@@ -18,7 +19,8 @@ export interface HostOptions {
   readonly fsync?: FsyncPolicy;
   /** The storage driver of the log and snapshots (default: the local file system). */
   readonly storage?: Storage;
-  readonly onError?: (error: unknown) => void;
+  /** Where the host says what happened to its read models (a failed apply, a repair), one line each. */
+  readonly log?: (line: string) => void;
   /** What a restore just verified of the log: the open does not check it again. */
   readonly verifiedLog?: VerifiedLog | undefined;
   /**
@@ -61,10 +63,7 @@ export class WorkspaceHost {
       ...(options.giveWay ? { giveWay: options.giveWay } : {}),
     });
     try {
-      const projection = await openProjection(dir, ws.log, {
-        ...(options.onError ? { onError: options.onError } : {}),
-        giveWay: options.giveWay,
-      });
+      const projection = await openProjection(dir, ws.log, { ...readModelReports(id, options.log), giveWay: options.giveWay });
       return new WorkspaceHost(id, dir, ws, projection, demo);
     } catch (error) {
       await ws.close();

@@ -148,15 +148,19 @@ export class RunnerSession extends SocketSession {
           ...(frame.leaseMs !== undefined ? { leaseMs: frame.leaseMs } : {}),
         });
         // A waiting acquire may take long: later frames (chunks, the result) must not queue behind it.
-        void pending.then(
-          (r) =>
+        // A denial reads the lock's holders from the read models, which may be being rebuilt.
+        void pending
+          .then((r) =>
             this.send(
               r.granted
                 ? { type: "lock.result", requestId, granted: true, mode: r.mode, token: r.token, expiresAt: r.expiresAt }
                 : { type: "lock.result", requestId, granted: false, ...lockDenial(file, r.reason, lockOf(this.host.projection, file)) },
             ),
-          (error: unknown) => this.refused(frame, error),
-        );
+          )
+          .catch((error: unknown) => {
+            this.host.projection.repair(error);
+            this.refused(frame, error);
+          });
         return;
       }
       case "lock.release":
