@@ -159,9 +159,10 @@ export class Projection {
   /**
    * Replaces the file by a rebuild from the log when `error` (thrown by a query or an apply) is
    * SQLite finding it damaged; returns whether it is being replaced. One repair runs at a time.
+   * An in-memory database has no file to rebuild.
    */
   repair(error: unknown): boolean {
-    if (!isDamaged(error)) return false;
+    if (!isDamaged(error) || this.file.db.memory) return false;
     this.startRepair(error);
     return true;
   }
