@@ -39,9 +39,18 @@ describe("a rebuild with the timeline and messages built by a worker thread", ()
     await log.close();
   });
 
-  it("fails as the in-process rebuild does when a projector throws, and leaves no worker file behind", async () => {
+  /** A worker rebuild with `registry` fails with `message`, leaving neither the target nor the worker's file. */
+  const expectFailedRebuild = async (seed: number, registry: Registry, message: string): Promise<void> => {
     const dir = tempDir();
-    const log = await writeWorkspace(dir, 42, 2_000);
+    const log = await writeWorkspace(dir, seed, 2_000);
+    const target = join(dir, "rebuilt.db");
+    expect(() => rebuildProjection(target, log, { registry, worker: true })).toThrow(message);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes(".aside"))).toEqual([]);
+    await log.close();
+  };
+
+  it("fails as the in-process rebuild does when a projector throws, and leaves no worker file behind", async () => {
     const failing: Registry = {
       version: atelierProjectors.version,
       project(event) {
@@ -49,23 +58,14 @@ describe("a rebuild with the timeline and messages built by a worker thread", ()
         return atelierProjectors.project(event);
       },
     };
-    const target = join(dir, "rebuilt.db");
-    expect(() => rebuildProjection(target, log, { registry: failing, worker: true })).toThrow("projector failed at seq 1500");
-    expect(existsSync(target)).toBe(false);
-    expect(readdirSync(dir).filter((name) => name.includes(".aside"))).toEqual([]);
-    await log.close();
+    await expectFailedRebuild(42, failing, "projector failed at seq 1500");
   });
 
   it("refuses a projector statement that reads a table the worker builds, naming it", async () => {
-    const dir = tempDir();
-    const log = await writeWorkspace(dir, 43, 1_000);
     const reading: Registry = {
       version: atelierProjectors.version,
       project: (event) => [...atelierProjectors.project(event), stmt("UPDATE agent_stats SET tool_calls = (SELECT count(*) FROM messages) WHERE agent = ?", "none")],
     };
-    const target = join(dir, "rebuilt.db");
-    expect(() => rebuildProjection(target, log, { registry: reading, worker: true })).toThrow("reads messages, which a rebuild builds aside");
-    expect(existsSync(target)).toBe(false);
-    await log.close();
+    await expectFailedRebuild(43, reading, "reads messages, which a rebuild builds aside");
   });
 });
