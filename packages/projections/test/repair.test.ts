@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentMetrics, checkProjection, isDamaged, openProjection, type Projection, ProjectionUnavailable, type Repair, timelinePage } from "../src/index.ts";
+import { agentMetrics, checkProjection, isDamaged, openProjection, type Projection, type ProjectionOptions, ProjectionUnavailable, type Repair, timelinePage } from "../src/index.ts";
 import { cleanup, openWorkloadLog, tempDir } from "./support/fixtures.ts";
 import { Workload } from "./support/workload.ts";
 
@@ -20,13 +20,13 @@ const damage = (projection: Projection, dir: string): void => {
   projection.db.pragma("shrink_memory");
 };
 
-const setUp = async (seed: number) => {
+const setUp = async (seed: number, options: ProjectionOptions = {}) => {
   const dir = tempDir();
   const workload = new Workload({ seed });
   const log = await openWorkloadLog(dir, workload);
   while (log.head() < 3_000) await log.append(workload.take(200));
   const repairs: Repair[] = [];
-  const projection = await openProjection(dir, log, { onRepair: (r) => repairs.push(r) });
+  const projection = await openProjection(dir, log, { ...options, onRepair: (r) => repairs.push(r) });
   return { dir, workload, log, projection, repairs };
 };
 
@@ -68,6 +68,47 @@ describe("a projection whose file is found damaged while it is open", () => {
     await projection.ready;
     expect(repairs.map((r) => r.phase)).toEqual(["started", "done"]);
     expect(timelinePage(projection, { limit: 500 }).items).toHaveLength(500);
+    await projection.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("stopped mid-rebuild (a shutdown's giveWay), reports the failure, closes, and leaves a file the next open rebuilds", async () => {
+    let closing = false;
+    const giveWay = () => (closing ? Promise.reject(new Error("closing")) : new Promise<void>((resolve) => setImmediate(resolve)));
+    const { dir, workload, log, projection, repairs } = await setUp(53, { giveWay, batch: 250 });
+    damage(projection, dir);
+    await log.append(workload.take(20));
+    expect(repairs[0]?.phase).toBe("started");
+    closing = true;
+    await projection.ready;
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "failed"]);
+    expect(() => agentMetrics(projection)).toThrow("could not be rebuilt from the log: closing");
+    await projection.close();
+    expect(readdirSync(dir).filter((name) => name.startsWith("projections.db"))).toEqual([]);
+    const reopened = await openProjection(dir, log);
+    expect(reopened.rebuilt).toBe("missing");
+    expect(reopened.seq).toBe(log.head());
+    await reopened.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("tries a failed repair again on the next commit", async () => {
+    let failing = false;
+    const giveWay = () => (failing ? Promise.reject(new Error("no space left")) : Promise.resolve());
+    const { dir, workload, log, projection, repairs } = await setUp(54, { giveWay, batch: 250 });
+    failing = true;
+    damage(projection, dir);
+    await log.append(workload.take(20));
+    await projection.ready;
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "failed"]);
+    failing = false;
+    await log.append(workload.take(20));
+    await projection.ready;
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "failed", "started", "done"]);
+    expect(projection.seq).toBe(log.head());
+    expect(agentMetrics(projection).length).toBeGreaterThan(0);
     await projection.close();
     expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
