@@ -3,7 +3,7 @@
  * Open one with `openProjection` (catch-up, then live), rebuild or check it against the log,
  * and answer the gateway's queries from it.
  */
-export { openProjection, Projection, ProjectionUnavailable, type ProjectionOptions, type RebuildReason, type Repair } from "./engine/projection.ts";
+export { openProjection, Projection, ProjectionUnavailable, type LiveRebuild, type ProjectionOptions, type RebuildReason } from "./engine/projection.ts";
 export { ProjectionGap } from "./engine/applier.ts";
 export { readCheckpoint, type Checkpoint } from "./engine/checkpoint.ts";
 export { rebuildProjection, type RebuildResult } from "./rebuild/rebuild.ts";

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentMetrics, checkProjection, isDamaged, openProjection, type Projection, type ProjectionOptions, ProjectionUnavailable, type Repair, timelinePage } from "../src/index.ts";
+import { agentMetrics, checkProjection, isDamaged, openProjection, type Projection, type ProjectionOptions, ProjectionUnavailable, type LiveRebuild, timelinePage } from "../src/index.ts";
 import { cleanup, openWorkloadLog, tempDir } from "./support/fixtures.ts";
 import { Workload } from "./support/workload.ts";
 
@@ -25,8 +25,8 @@ const setUp = async (seed: number, options: ProjectionOptions = {}) => {
   const workload = new Workload({ seed });
   const log = await openWorkloadLog(dir, workload);
   while (log.head() < 3_000) await log.append(workload.take(200));
-  const repairs: Repair[] = [];
-  const projection = await openProjection(dir, log, { ...options, onRepair: (r) => repairs.push(r) });
+  const repairs: LiveRebuild[] = [];
+  const projection = await openProjection(dir, log, { ...options, onLiveRebuild: (r) => repairs.push(r) });
   return { dir, workload, log, projection, repairs };
 };
 
@@ -73,7 +73,7 @@ describe("a projection whose file is found damaged while it is open", () => {
     await log.close();
   });
 
-  it("stopped mid-rebuild (a shutdown's giveWay), reports the failure, closes, and leaves a file the next open rebuilds", async () => {
+  it("stopped mid-rebuild (a shutdown's giveWay), reports the failure, closes, and leaves the damaged file for the next open to rebuild", async () => {
     let closing = false;
     const giveWay = () => (closing ? Promise.reject(new Error("closing")) : new Promise<void>((resolve) => setImmediate(resolve)));
     const { dir, workload, log, projection, repairs } = await setUp(53, { giveWay, batch: 250 });
@@ -85,11 +85,28 @@ describe("a projection whose file is found damaged while it is open", () => {
     expect(repairs.map((r) => r.phase)).toEqual(["started", "failed"]);
     expect(() => agentMetrics(projection)).toThrow("could not be rebuilt from the log: closing");
     await projection.close();
-    expect(readdirSync(dir).filter((name) => name.startsWith("projections.db"))).toEqual([]);
+    // The damaged file stays until a rebuild replaces it; the unfinished one is gone.
+    expect(readdirSync(dir).filter((name) => name.startsWith("projections.db"))).toEqual(["projections.db"]);
     const reopened = await openProjection(dir, log);
-    expect(reopened.rebuilt).toBe("missing");
+    expect(reopened.rebuilt).toBe("damaged");
     expect(reopened.seq).toBe(log.head());
     await reopened.close();
+    expect(checkProjection(dir, log).ok).toBe(true);
+    await log.close();
+  });
+
+  it("is rebuilt on request, its rows that differed from the log replaced, and follows the log again", async () => {
+    const { dir, workload, log, projection, repairs } = await setUp(55);
+    projection.db.prepare("UPDATE agents SET model = 'tampered'").run();
+    expect(checkProjection(dir, log).differingTables).toEqual(["agents"]);
+    const asked = projection.rebuild();
+    expect(() => agentMetrics(projection)).toThrow(ProjectionUnavailable);
+    await asked;
+    expect(repairs).toEqual([{ phase: "started", reason: "requested" }, { phase: "done", seq: log.head() }]);
+    expect(projection.rebuilt).toBe("requested");
+    await log.append(workload.take(20));
+    expect(projection.seq).toBe(log.head());
+    await projection.close();
     expect(checkProjection(dir, log).ok).toBe(true);
     await log.close();
   });

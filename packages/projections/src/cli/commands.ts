@@ -62,20 +62,23 @@ export const runCheckCommand = async (dir: string, out: Output, err: Output = ou
   if (!requireLog(dir, err)) return EXIT.failed;
   const bar = progressBar(out, "check");
   try {
-    const result = checkProjection(dir, readWorkspaceLog(dir, atelierCatalogue), { progress: bar.update });
+    const log = readWorkspaceLog(dir, atelierCatalogue);
+    const result = checkProjection(dir, log, { progress: bar.update });
     bar.end();
     if (result.ok) {
       out.write(`ok: the projection equals a rebuild from the log at seq ${result.seq}\n`);
       return EXIT.ok;
     }
     out.write(`MISMATCH at seq ${result.seq}: differing tables: ${result.differingTables.join(", ")}\n`);
-    out.write("run `atelier rebuild` on the workspace to replace the projection\n");
+    const [first] = log.read({ from: 1, to: 1 });
+    const served = first === undefined ? "" : ` or, while a server has it open, POST /api/v2/workspaces/${first.ws}/read-models/rebuild (an owner's token)`;
+    out.write(`replace the projection by a rebuild from the log: \`atelier rebuild\` on the workspace with its server stopped${served}\n`);
     return EXIT.differs;
   } catch (error) {
     bar.end();
     if (isDamaged(error)) {
       out.write(`DAMAGED: the projection file cannot be read (${message(error)})\n`);
-      out.write("run `atelier rebuild` on the workspace to replace the projection (a server also replaces it when it opens the workspace)\n");
+      out.write("run `atelier rebuild` on the workspace to replace the projection (a server replaces it on its own when it opens the workspace or a query finds the damage)\n");
       return EXIT.differs;
     }
     err.write(`atelier: ${message(error)}\n`);

@@ -24,33 +24,36 @@ export interface ProjectionOptions extends Omit<BuildOptions, "to"> {
    */
   readonly giveWay?: (() => Promise<void>) | undefined;
   /**
-   * Told when SQLite finds the open file damaged (`started`, with what found it), and when the
-   * rebuild from the log that replaces it has ended (`done`, or `failed` with why).
+   * Told when the open file is being replaced by a rebuild from the log (`started`: SQLite found
+   * it damaged, with what found it, or it was asked for), and when that has ended (`done`, or
+   * `failed` with why).
    */
-  readonly onRepair?: (repair: Repair) => void;
+  readonly onLiveRebuild?: (rebuild: LiveRebuild) => void;
 }
 
-export type Repair =
-  | { readonly phase: "started"; readonly cause: unknown }
+export type LiveRebuild =
+  | { readonly phase: "started"; readonly reason: "damaged"; readonly cause: unknown }
+  | { readonly phase: "started"; readonly reason: "requested" }
   | { readonly phase: "done"; readonly seq: number }
   | { readonly phase: "failed"; readonly error: unknown };
 
 /**
- * Queries refused while the file is rebuilt from the log after SQLite found it damaged, or after
- * that rebuild failed (the next commit tries again).
+ * Queries refused while the open file is replaced by a rebuild from the log, or after that
+ * rebuild failed (the next commit tries again).
  */
 export class ProjectionUnavailable extends Error {
   constructor(readonly failure?: unknown) {
     super(
       failure === undefined
-        ? "the read models were found damaged and are being rebuilt from the log"
-        : `the read models were found damaged and could not be rebuilt from the log: ${failure instanceof Error ? failure.message : String(failure)}`,
+        ? "the read models are being rebuilt from the log"
+        : `the read models could not be rebuilt from the log: ${failure instanceof Error ? failure.message : String(failure)}`,
     );
   }
 }
 
-/** Why opening rebuilt the file, if it did. */
-export type RebuildReason = "missing" | "schema" | "projectors" | "ahead-of-log" | "diverged-from-log" | "damaged";
+/** Why the file was rebuilt: on open (all but `requested`), or while open (`damaged`, `requested`). */
+export type RebuildReason = "missing" | "schema" | "projectors" | "ahead-of-log" | "diverged-from-log" | "damaged" | "requested";
+type Replacement = Extract<LiveRebuild, { phase: "started" }>;
 
 /**
  * From this many events on, a new file is filled by a rebuild rather than caught up: the rebuild
@@ -84,17 +87,18 @@ interface LiveFile {
 /**
  * A workspace's read models: a SQLite file kept equal to a fold of the log. It is caught up on
  * open and then follows the log's commits; it never holds an event the log has not committed.
- * A file SQLite finds damaged while open (a live apply or a query: `repair`) is replaced by a
- * rebuild from the log, as an open replaces one; meanwhile queries are refused and the log goes on.
+ * While open, the file can be replaced by a rebuild from the log, as an open replaces a stale
+ * one: when SQLite finds it damaged (a live apply, or a query: `repair`), or on request
+ * (`rebuild`). Meanwhile queries are refused and the log goes on.
  */
 export class Projection {
   private file: LiveFile;
   private readonly listeners = new Set<(seq: number) => void>();
   private readonly unsubscribe: () => void;
   private failure: unknown;
-  private repairing: Promise<void> | undefined;
-  /** Why the last repair failed; cleared by the next that succeeds. */
-  private repairFailure: unknown;
+  private replacing: Promise<void> | undefined;
+  /** A replacement that failed, and why: tried again on the next commit, cleared by one that succeeds. */
+  private failed: { readonly replacement: Replacement; readonly error: unknown } | undefined;
   private reason: RebuildReason | undefined;
 
   constructor(
@@ -110,7 +114,7 @@ export class Projection {
     this.unsubscribe = log.onCommit((events) => this.receive(events));
   }
 
-  /** Why the file was last rebuilt by this projection (its open, or a repair), if it was. */
+  /** Why the file was last rebuilt by this projection (its open, or a replacement while open), if it was. */
   get rebuilt(): RebuildReason | undefined {
     return this.reason;
   }
@@ -129,14 +133,14 @@ export class Projection {
     return this.failure;
   }
 
-  /** Resolves when no repair is under way (at once when none is). */
+  /** Resolves when no replacement is under way (at once when none is). */
   get ready(): Promise<void> {
-    return this.repairing ?? Promise.resolve();
+    return this.replacing ?? Promise.resolve();
   }
 
-  /** A cached prepared statement, for queries; refused (`ProjectionUnavailable`) while the file is being replaced. */
+  /** A cached prepared statement, for queries; refused (`ProjectionUnavailable`) while the file is being replaced or after that failed. */
   statement(sql: string): Database.Statement {
-    if (this.repairing !== undefined || this.repairFailure !== undefined) throw new ProjectionUnavailable(this.repairing ? undefined : this.repairFailure);
+    if (this.replacing !== undefined || this.failed !== undefined) throw new ProjectionUnavailable(this.replacing ? undefined : this.failed?.error);
     return this.file.applier.statements.get(sql);
   }
 
@@ -158,44 +162,56 @@ export class Projection {
 
   /**
    * Replaces the file by a rebuild from the log when `error` (thrown by a query or an apply) is
-   * SQLite finding it damaged; returns whether it is being replaced. One repair runs at a time.
-   * An in-memory database has no file to rebuild.
+   * SQLite finding it damaged; returns whether it is being replaced. An in-memory database has
+   * no file to rebuild.
    */
   repair(error: unknown): boolean {
     if (!isDamaged(error) || this.file.db.memory) return false;
-    this.startRepair(error);
+    this.replace({ phase: "started", reason: "damaged", cause: error });
     return true;
   }
 
-  private startRepair(cause: unknown): void {
-    this.repairing ??= this.replaceFile(cause).finally(() => (this.repairing = undefined));
+  /**
+   * Replaces the file by a rebuild from the log (rows that differ from it, as `atelier check`
+   * reports, are gone after); resolves once the new file has caught up with the log. Joins a
+   * replacement under way. Throws `ProjectionUnavailable` with why if the rebuild failed.
+   */
+  async rebuild(): Promise<void> {
+    this.replace({ phase: "started", reason: "requested" });
+    await this.replacing;
+    if (this.failed !== undefined) throw new ProjectionUnavailable(this.failed.error);
+  }
+
+  /** One replacement runs at a time. */
+  private replace(replacement: Replacement): void {
+    this.replacing ??= this.replaceFile(replacement).finally(() => (this.replacing = undefined));
   }
 
   private fileOn(db: Db): LiveFile {
     return { db, applier: new Applier(db, this.options.registry ?? atelierProjectors), checkpointer: db.memory ? undefined : new Checkpointer(db.name) };
   }
 
-  private async replaceFile(cause: unknown): Promise<void> {
+  private async replaceFile(replacement: Replacement): Promise<void> {
     const path = this.file.db.name;
-    this.options.onRepair?.({ phase: "started", cause });
+    this.options.onLiveRebuild?.(replacement);
     try {
       await this.detach();
-      this.file = this.fileOn(await replaceDamaged(path, this.log, this.options));
+      this.file = this.fileOn(await rebuildAndOpen(path, this.log, this.options));
       this.catchUp();
-      this.reason = "damaged";
-      this.repairFailure = undefined;
+      this.reason = replacement.reason;
+      this.failed = undefined;
       this.failure = undefined;
-      this.options.onRepair?.({ phase: "done", seq: this.seq });
+      this.options.onLiveRebuild?.({ phase: "done", seq: this.seq });
     } catch (error) {
-      this.repairFailure = error;
-      this.options.onRepair?.({ phase: "failed", error });
+      this.failed = { replacement, error };
+      this.options.onLiveRebuild?.({ phase: "failed", error });
     }
   }
 
   private receive(events: readonly Envelope[]): void {
-    // A repair catches up to the head once it has rebuilt; a failed one is tried again.
-    if (this.repairing !== undefined) return;
-    if (this.repairFailure !== undefined) return this.startRepair(this.repairFailure);
+    // A replacement catches up to the head once it has rebuilt; a failed one is tried again.
+    if (this.replacing !== undefined) return;
+    if (this.failed !== undefined) return this.replace(this.failed.replacement);
     try {
       if ((events[0]?.seq ?? 0) > this.seq + 1) this.catchUp();
       else {
@@ -220,10 +236,10 @@ export class Projection {
     if (this.file.db.open) this.file.db.close();
   }
 
-  /** Stops following and closes the file (WAL folded in), after a repair under way. */
+  /** Stops following and closes the file (WAL folded in), after a replacement under way. */
   async close(): Promise<void> {
     this.unsubscribe();
-    await this.repairing;
+    await this.replacing;
     await this.detach();
   }
 }
@@ -240,7 +256,7 @@ export const openProjection = async (target: string, log: LiveLogSource, options
     return await openChecked(path, log, options);
   } catch (error) {
     if (!isDamaged(error)) throw error;
-    return following(await replaceDamaged(path, log, options), log, options, "damaged");
+    return following(await rebuildAndOpen(path, log, options), log, options, "damaged");
   }
 };
 
@@ -254,9 +270,11 @@ const following = (db: Db, log: LiveLogSource, options: ProjectionOptions, rebui
   }
 };
 
-/** Read models are a function of the log, so a damaged file is replaced by a rebuild, not repaired. Returns it open. */
-const replaceDamaged = async (path: string, log: LogSource, options: ProjectionOptions): Promise<Db> => {
-  removeDb(path);
+/**
+ * Rebuilds the file at `path` from the log aside and swaps it in (a damaged file is replaced, not
+ * repaired: read models are a function of the log); returns it open.
+ */
+const rebuildAndOpen = async (path: string, log: LogSource, options: ProjectionOptions): Promise<Db> => {
   await rebuild(path, log, options);
   return openDb(path, "live");
 };
