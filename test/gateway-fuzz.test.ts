@@ -60,6 +60,7 @@ it("1,000+ malformed requests and frames: every answer is a reasoned 4xx, the se
     ["POST", "/tokens", { role: "viewer", name: "n" }],
     ["POST", `/workspaces/${ws}/hibernate`, {}],
     ["POST", `/workspaces/${ws}/restart`, {}],
+    ["POST", `/workspaces/${ws}/read-models/rebuild`, {}],
     ["POST", `/workspaces/${ws}/agents/claude/prompts/pr_x/cancel`, {}],
   ];
   for (const [i, [method, path, valid]] of bodies.entries()) {

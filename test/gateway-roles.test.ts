@@ -24,6 +24,7 @@ const mutations = () => [
   { method: "POST", path: "/tokens", body: { role: "viewer" }, allowed: ["owner"] },
   { method: "POST", path: `/workspaces/${ws}/agents/claude/runner-token`, body: {}, allowed: ["owner"] },
   ...["hibernate", "resume", "renew", "restart"].map((action) => ({ method: "POST", path: `/workspaces/${ws}/${action}`, body: {}, allowed: ["owner", "collaborator"] })),
+  { method: "POST", path: `/workspaces/${ws}/read-models/rebuild`, body: {}, allowed: ["owner"] },
 ];
 
 describe("role matrix", () => {

@@ -103,6 +103,18 @@ export const workspaceRoutes = (gw: Gateway) => {
   app.post("/workspaces/:id/renew", lifecycle("renew", "write", (h) => h.ws.lifecycle.renew()));
   // A workspace in error (its hibernation or resume failed) runs again on a person's word; 409 in any other state.
   app.post("/workspaces/:id/restart", lifecycle("restart", "write", (h, by) => h.ws.lifecycle.restart(by)));
+  // Read models whose rows differ from the log (`atelier check` says which tables), replaced by a
+  // rebuild from the log while the workspace is served; answers once the new file has caught up.
+  app.post("/workspaces/:id/read-models/rebuild", async (c) => {
+    noQuery(c);
+    requirePermission(c, "manage");
+    const id = params(c, WorkspaceParams).id;
+    await emptyBody(c);
+    const host = await gw.host(id);
+    await host.projection.rebuild();
+    gw.metrics.inc("atelier_read_model_rebuilds_total", "Read models rebuilt on request while served");
+    return c.json({ id, seq: host.projection.seq });
+  });
   // A workspace in the archive is restored first: its end is an event in its own log.
   app.delete("/workspaces/:id", lifecycle("terminate", "manage", (h, by) => h.ws.lifecycle.terminate(by), { wake: true }));
 

@@ -14,6 +14,7 @@ const REBUILD_REASONS: Record<RebuildReason, string> = {
   "ahead-of-log": "they were ahead of the log",
   "diverged-from-log": "they diverged from the log",
   damaged: "their file was damaged",
+  requested: "they were asked to be",
 };
 
 export interface ReopeningContext {

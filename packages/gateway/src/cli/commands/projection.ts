@@ -12,5 +12,5 @@ const projectionCommand = (word: "rebuild" | "check", summary: string, run: type
   },
 });
 
-export const rebuild = projectionCommand("rebuild", "rebuild projections.db from the log into a fresh file (progress bar), then swap it in", runRebuildCommand);
-export const check = projectionCommand("check", "rebuild aside and compare with projections.db; exit 1 naming the tables that differ", runCheckCommand);
+export const rebuild = projectionCommand("rebuild", "rebuild projections.db from the log into a fresh file (progress bar), then swap it in; refused while a server has the workspace (POST /api/v2/workspaces/<ws>/read-models/rebuild then)", runRebuildCommand);
+export const check = projectionCommand("check", "rebuild aside and compare with projections.db (safe while a server runs); exit 1 naming the tables that differ", runCheckCommand);
