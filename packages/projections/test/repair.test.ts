@@ -111,7 +111,7 @@ describe("a projection whose file is found damaged while it is open", () => {
     await log.close();
   });
 
-  it("tries a failed repair again on the next commit", async () => {
+  it("tries a failed repair again on the next commit, and on the next query", async () => {
     let failing = false;
     const giveWay = () => (failing ? Promise.reject(new Error("no space left")) : Promise.resolve());
     const { dir, workload, log, projection, repairs } = await setUp(54, { giveWay, batch: 250 });
@@ -120,10 +120,13 @@ describe("a projection whose file is found damaged while it is open", () => {
     await log.append(workload.take(20));
     await projection.ready;
     expect(repairs.map((r) => r.phase)).toEqual(["started", "failed"]);
-    failing = false;
     await log.append(workload.take(20));
     await projection.ready;
-    expect(repairs.map((r) => r.phase)).toEqual(["started", "failed", "started", "done"]);
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "failed", "started", "failed"]);
+    failing = false;
+    expect(() => agentMetrics(projection)).toThrow("could not be rebuilt from the log: no space left");
+    await projection.ready;
+    expect(repairs.map((r) => r.phase)).toEqual(["started", "failed", "started", "failed", "started", "done"]);
     expect(projection.seq).toBe(log.head());
     expect(agentMetrics(projection).length).toBeGreaterThan(0);
     await projection.close();

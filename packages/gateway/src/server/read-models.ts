@@ -17,7 +17,7 @@ export const readModelReports = (id: string, log: ((line: string) => void) | und
       } else if (rebuild.phase === "done") {
         log(`workspace ${id}: read models rebuilt from the log: ${rebuild.seq} events, ${((performance.now() - started) / 1000).toFixed(1)} s`);
       } else {
-        log(`workspace ${id}: read models could not be rebuilt (${message(rebuild.error)}); the next commit tries again`);
+        log(`workspace ${id}: read models could not be rebuilt (${message(rebuild.error)}); the next commit or request tries again`);
       }
     },
   };

@@ -39,7 +39,7 @@ export type LiveRebuild =
 
 /**
  * Queries refused while the open file is replaced by a rebuild from the log, or after that
- * rebuild failed (the next commit tries again).
+ * rebuild failed (the next commit or query tries again).
  */
 export class ProjectionUnavailable extends Error {
   constructor(readonly failure?: unknown) {
@@ -97,7 +97,7 @@ export class Projection {
   private readonly unsubscribe: () => void;
   private failure: unknown;
   private replacing: Promise<void> | undefined;
-  /** A replacement that failed, and why: tried again on the next commit, cleared by one that succeeds. */
+  /** A replacement that failed, and why: tried again on the next commit or query, cleared by one that succeeds. */
   private failed: { readonly replacement: Replacement; readonly error: unknown } | undefined;
   private reason: RebuildReason | undefined;
 
@@ -138,9 +138,17 @@ export class Projection {
     return this.replacing ?? Promise.resolve();
   }
 
-  /** A cached prepared statement, for queries; refused (`ProjectionUnavailable`) while the file is being replaced or after that failed. */
+  /**
+   * A cached prepared statement, for queries; refused (`ProjectionUnavailable`) while the file is
+   * being replaced, or after that failed (and then the replacement is tried again).
+   */
   statement(sql: string): Database.Statement {
-    if (this.replacing !== undefined || this.failed !== undefined) throw new ProjectionUnavailable(this.replacing ? undefined : this.failed?.error);
+    if (this.replacing !== undefined) throw new ProjectionUnavailable();
+    if (this.failed !== undefined) {
+      const { replacement, error } = this.failed;
+      this.replace(replacement);
+      throw new ProjectionUnavailable(error);
+    }
     return this.file.applier.statements.get(sql);
   }
 
