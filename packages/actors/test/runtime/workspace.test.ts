@@ -2,6 +2,16 @@ import { describe, expect, it } from "vitest";
 import { CommandRejected, findPrompt, type PromptQueueContext } from "@atelier/actors";
 import { flush, harness, logOf, openWithRunner, recordingRunner, typesOf } from "../harness.ts";
 
+/**
+ * Awaits `request` (when given), lets its effects and timers run (the runtime's follow-up
+ * transactions), then checks the state they led to.
+ */
+const settlesAs = async (ws: { status(): string }, state: string, request?: Promise<unknown>): Promise<void> => {
+  await request;
+  await flush(6);
+  expect(ws.status()).toBe(state);
+};
+
 const config = { idleTimeoutMs: 1000, hibernateAfterMs: 5000, lifetimeMs: 60_000, maxLifetimeMs: 120_000 };
 
 type TestWorkspace = Awaited<ReturnType<ReturnType<typeof harness>["open"]>>;
@@ -17,8 +27,7 @@ const stoppedWithLease = async (stop: (ws: TestWorkspace) => Promise<unknown>, s
   await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
   await ws.locks.acquire("src/a.ts", "claude", "exclusive", { leaseMs: 10_000 });
   await stop(ws);
-  await flush(6);
-  expect(ws.status()).toBe(state);
+  await settlesAs(ws, state);
   expect(ws.timers()).toEqual([]);
   const head = ws.log.head();
   h.clock.advance(60_000);
@@ -56,12 +65,10 @@ describe("runtime: workspace lifecycle and timers", () => {
     await flush();
     expect(ws.status()).toBe("idle");
     h.clock.advance(5000);
-    await flush(6);
-    expect(ws.status()).toBe("hibernated");
+    await settlesAs(ws, "hibernated");
     expect(typesOf(ws)).toContain("workspace.hibernate_timeout");
     const { promptId } = await ws.prompts.enqueue("claude", { text: "wake up", author: "ana" });
-    await flush(6);
-    expect(ws.status()).toBe("active");
+    await settlesAs(ws, "active");
     expect(typesOf(ws).slice(-3)).toEqual(["prompt.enqueued", "workspace.resume_requested", "workspace.resumed"].slice(-3));
     const runner = recordingRunner();
     await ws.runners.connect("claude", runner.sink);
@@ -78,23 +85,16 @@ describe("runtime: workspace lifecycle and timers", () => {
     await flush();
     expect(ws.status()).toBe("active");
     h.clock.advance(40_000);
-    await flush(6);
-    expect(ws.status()).toBe("hibernated");
-    await ws.lifecycle.resume();
-    await flush(6);
-    expect(ws.status()).toBe("active");
-    await ws.lifecycle.terminate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("terminated");
+    await settlesAs(ws, "hibernated");
+    await settlesAs(ws, "active", ws.lifecycle.resume());
+    await settlesAs(ws, "terminated", ws.lifecycle.terminate("ana"));
     await ws.close();
   });
 
   it("terminate disconnects the runners; a runner that comes back is refused and nothing follows workspace.terminated", async () => {
     const h = harness();
     const { ws, runner } = await openWithRunner(h);
-    await ws.lifecycle.terminate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("terminated");
+    await settlesAs(ws, "terminated", ws.lifecycle.terminate("ana"));
     expect(runner.closed).toEqual(["workspace_stopped"]);
     const head = ws.log.head();
     await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject({ code: "refused", entity: "workspace", state: "terminated" });
@@ -108,13 +108,9 @@ describe("runtime: workspace lifecycle and timers", () => {
     const ws = await h.open();
     await ws.agents.register({ agentId: "claude", vendor: "claude", model: "opus" });
     const { promptId } = await ws.prompts.enqueue("claude", { text: "later", author: "ana" });
-    await ws.lifecycle.hibernate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("hibernated");
+    await settlesAs(ws, "hibernated", ws.lifecycle.hibernate("ana"));
     const head = ws.log.head();
-    await ws.lifecycle.terminate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("terminated");
+    await settlesAs(ws, "terminated", ws.lifecycle.terminate("ana"));
     expect(typesOf(ws, head + 1)).toEqual(["workspace.terminate_requested", "prompt.cancelled", "workspace.terminated"]);
     expect(logOf(ws).find((e) => e.type === "prompt.cancelled")?.payload).toMatchObject({ promptId, reason: "workspace_terminated" });
     await ws.close();
@@ -123,12 +119,8 @@ describe("runtime: workspace lifecycle and timers", () => {
   it("a workspace in error is terminated without a restart", async () => {
     const h = harness();
     const ws = await h.open({ snapshotStore: { put: () => Promise.reject(new Error("the store is down")), get: async () => undefined } });
-    await ws.lifecycle.hibernate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("error");
-    await ws.lifecycle.terminate("ana");
-    await flush(6);
-    expect(ws.status()).toBe("terminated");
+    await settlesAs(ws, "error", ws.lifecycle.hibernate("ana"));
+    await settlesAs(ws, "terminated", ws.lifecycle.terminate("ana"));
     await ws.close();
   });
 
@@ -139,8 +131,7 @@ describe("runtime: workspace lifecycle and timers", () => {
     expect(ws.status()).toBe("hibernating");
     const unavailable = (state: string) => ({ code: "unavailable", entity: "workspace", state });
     await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject(unavailable("hibernating"));
-    await flush(6);
-    expect(ws.status()).toBe("hibernated");
+    await settlesAs(ws, "hibernated");
     expect(runner.closed).toEqual(["workspace_stopped"]);
     const head = ws.log.head();
     await expect(ws.runners.connect("claude", recordingRunner().sink)).rejects.toMatchObject(unavailable("hibernated"));
@@ -172,9 +163,7 @@ describe("runtime: workspace lifecycle and timers", () => {
   it("a deadline that comes due while the workspace is hibernated waits for the wake, then fires at once", async () => {
     const { h, ws, head } = await stoppedWithLease((ws) => ws.lifecycle.hibernate("ana"), "hibernated");
     expect(ws.log.head()).toBe(head);
-    await ws.lifecycle.resume();
-    await flush(6);
-    expect(ws.status()).toBe("active");
+    await settlesAs(ws, "active", ws.lifecycle.resume());
     // Re-armed at its own deadline, long past: it fires at the clock's next tick.
     expect(ws.timers().map((t) => t.entity)).toContain("lock:src/a.ts");
     h.clock.advance(0);
